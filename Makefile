@@ -1,0 +1,61 @@
+# Satu: `make run` to try it, `make test` to check it.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV ?= $(shell command -v uv || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+PG_TEST_URL ?= $(or $(TEST_DATABASE_URL),postgres://postgres@127.0.0.1:5432/satu)
+APT_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core postgresql-client gettext
+
+.PHONY: run test test-sqlite test-postgres install system-deps lint bench messages clean
+
+$(BIN)/satu: pyproject.toml uv.lock
+	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
+	uv sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(BIN)/satu
+
+# Debian packages the product or its tests need, installed only where missing.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install:$$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+run: install
+	$(BIN)/satu migrate
+	@$(BIN)/satu demo --if-empty
+	$(BIN)/satu run --host 127.0.0.1 --port 8000
+
+test: install system-deps test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "== tests on SQLite =="
+	env -u DATABASE_URL $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# Runs when TEST_DATABASE_URL is set or a PostgreSQL server answers on 127.0.0.1:5432.
+test-postgres: install
+	@if [ -n "$(TEST_DATABASE_URL)" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  echo "== tests on PostgreSQL =="; \
+	  DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	else echo "== PostgreSQL not reachable: skipped (CI requires it) =="; fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: install
+	@echo "No benchmark workloads are implemented yet (W1/W2 arrive with trade and stock)."
+
+messages: install
+	cd satu && ../$(BIN)/django-admin makemessages -l id --ignore 'tests/*' && ../$(BIN)/django-admin compilemessages
+
+clean:
+	rm -rf $(VENV) var/static

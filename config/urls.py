@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/", include("satu.api.urls")),
+    path("", include("satu.web.urls")),
+]

@@ -1,0 +1,42 @@
+"""Record-level access: each domain registers how to find the records an
+actor may see, so generic features (attachments, audit, search) never leak
+a record by id. Lookups of invisible records answer NotFound, not 403."""
+
+from collections.abc import Callable
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from satu.core.errors import NotFound
+
+_visible: dict[str, tuple[type[models.Model], Callable]] = {}
+
+
+def register(object_type: str, model: type[models.Model], visible: Callable) -> None:
+    """`visible(actor) -> QuerySet` of records of `model` the actor may see."""
+    _visible[object_type] = (model, visible)
+
+
+def object_types() -> list[str]:
+    return list(_visible)
+
+
+def object_type_for_model(model) -> str | None:
+    for code, (registered, _fn) in _visible.items():
+        if registered is model:
+            return code
+    return None
+
+
+def visible_get(*, actor, object_type: str, object_id) -> models.Model:
+    entry = _visible.get(object_type)
+    if entry is None:
+        raise NotFound(_("Unknown object type."))
+    try:
+        pk = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    obj = entry[1](actor).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound()
+    return obj

@@ -1,0 +1,81 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PartiesConfig(AppConfig):
+    name = "satu.parties"
+    label = "parties"
+    verbose_name = _("Clients")
+
+    def ready(self):
+        from satu.core import access, attachments, custom_fields, features, roles
+        from satu.parties import queries, services
+        from satu.parties.models import Client, Contact, Counterparty
+
+        features.register(
+            "contacts", _("Contact persons"),
+            description=_("People who act for clients: phones, emails, roles."),
+            web_prefixes=("/contacts/",), api_prefixes=("/api/v1/contacts",),
+        )
+        features.register(
+            "counterparties", _("Counterparties (legal entities)"),
+            description=_("Legal entities with tax ids and bank accounts behind clients."),
+            web_prefixes=("/counterparties/",), api_prefixes=("/api/v1/counterparties",),
+        )
+        features.register(
+            "parties.duplicate_check", _("Duplicate check on new clients"),
+            description=_("Warn when a new client looks like an existing one."),
+        )
+        features.register(
+            "attachments", _("Attachments"),
+            description=_("Files attached to clients and other records."),
+            web_prefixes=("/attachments/",), api_prefixes=("/api/v1/attachments",),
+        )
+
+        custom_fields.register_object_type("parties.client", _("Client"))
+        custom_fields.register_object_type("parties.contact", _("Contact person"))
+        custom_fields.register_object_type("parties.counterparty", _("Counterparty"))
+
+        access.register("parties.client", Client, queries.clients_visible_to)
+        access.register("parties.contact", Contact, queries.contacts_visible_to)
+        access.register("parties.counterparty", Counterparty, queries.counterparties_visible_to)
+
+        def client_attachment_added(*, actor, subject, attachment):
+            services.timeline_record(
+                client_id=subject.pk, kind="attachment.added", actor=actor,
+                summary=_("File attached: %(name)s") % {"name": attachment.name},
+                subject_type="core.attachment", subject_id=attachment.pk,
+                url=f"/attachments/{attachment.pk}/download/",
+            )
+
+        attachments.on_added("parties.client", client_attachment_added)
+
+        editing = [
+            "parties.view_client", "parties.add_client", "parties.change_client",
+            "parties.view_contact", "parties.add_contact", "parties.change_contact",
+            "parties.view_counterparty", "parties.add_counterparty",
+            "parties.change_counterparty", "parties.view_clientgroup", "parties.view_channel",
+        ]
+        roles.grant(roles.SALES_MANAGER, editing)
+        roles.grant(roles.HEAD_OF_SALES, editing + [
+            "parties.view_all_clients", "parties.merge_clients", "parties.add_clientgroup",
+            "parties.change_clientgroup",
+        ])
+        roles.grant(roles.MARKETER, [
+            "parties.view_client", "parties.view_all_clients", "parties.view_contact",
+            "parties.view_counterparty", "parties.view_clientgroup", "parties.add_clientgroup",
+            "parties.view_channel", "parties.add_channel", "parties.change_channel",
+        ])
+        viewing = [
+            "parties.view_client", "parties.view_all_clients", "parties.view_contact",
+            "parties.view_counterparty", "parties.view_clientgroup", "parties.view_channel",
+        ]
+        roles.grant(roles.WAREHOUSE, ["parties.view_client", "parties.view_all_clients"])
+        roles.grant(roles.ACCOUNTANT, viewing + [
+            "parties.add_counterparty", "parties.change_counterparty",
+        ])
+        roles.grant(roles.DIRECTOR, viewing)
+        roles.grant(roles.ADMINISTRATOR, editing + [
+            "parties.view_all_clients", "parties.merge_clients", "parties.add_clientgroup",
+            "parties.change_clientgroup", "parties.add_channel", "parties.change_channel",
+        ])

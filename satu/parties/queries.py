@@ -1,0 +1,261 @@
+"""Public reads of the parties domain. Every read takes the actor and sees
+only what the record rules allow (a sales manager: own clients)."""
+
+import difflib
+import re
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from satu.core import custom_fields
+from satu.core.errors import NotFound
+from satu.parties.models import (
+    Client,
+    ClientCounterparty,
+    Contact,
+    ContactMethod,
+    ContactRole,
+    Counterparty,
+    CounterpartyDetail,
+    TimelineEntry,
+)
+
+LEGAL_FORMS = {
+    "pt", "cv", "tbk", "ud", "fa", "persero", "ltd", "llc", "inc", "co", "corp",
+    "gmbh", "ag", "bv", "plc", "pte", "sdn", "bhd", "the",
+}
+
+
+def name_key(name: str) -> str:
+    """Name without punctuation and legal forms, for duplicate matching."""
+    words = re.findall(r"\w+", name.lower())
+    return " ".join(w for w in words if w not in LEGAL_FORMS)[:200]
+
+
+def search_terms(query: str) -> list[str]:
+    """Lower-cased query; a phone-like query also as bare digits."""
+    text = query.strip().lower()
+    if not text:
+        return []
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 4 and re.fullmatch(r"[\d\s+().-]+", text):
+        return [digits]
+    return [text]
+
+
+def sees_all_clients(actor) -> bool:
+    return actor.has_perm("parties.view_all_clients")
+
+
+def clients_visible_to(actor) -> QuerySet[Client]:
+    qs = Client.objects.all()
+    if not actor.is_active:
+        return qs.none()
+    if sees_all_clients(actor):
+        return qs
+    return qs.filter(owner=actor)
+
+
+def client_list(
+    *, actor, search: str = "", status: str = "", owner_id: int | None = None,
+    group_id: int | None = None, channel_id: int | None = None,
+    archived: bool = False, custom: dict | None = None,
+) -> QuerySet[Client]:
+    qs = clients_visible_to(actor).filter(is_archived=archived, merged_into=None)
+    for term in search_terms(search):
+        qs = qs.filter(search_text__contains=term)
+    if status:
+        qs = qs.filter(status=status)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    if group_id:
+        qs = qs.filter(groups__id=group_id)
+    if channel_id:
+        qs = qs.filter(source_channel_id=channel_id)
+    if custom:
+        qs = custom_fields.filter_queryset(qs, "parties.client", custom)
+    return qs.select_related("owner", "source_channel").order_by("name", "id")
+
+
+def client_get(*, actor, client_id) -> Client:
+    try:
+        pk = int(client_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Client not found.")) from None
+    client = (
+        clients_visible_to(actor).select_related("owner", "source_channel", "merged_into")
+        .prefetch_related("groups").filter(pk=pk).first()
+    )
+    if client is None:
+        raise NotFound(_("Client not found."))
+    return client
+
+
+def client_duplicates(
+    *, name: str = "", phone: str = "", email: str = "", tax_ids: list[str] | None = None,
+    exclude_id: int | None = None, limit: int = 10,
+) -> list[dict]:
+    """Clients that look like the same business: same tax id, phone or email,
+    or a close name. Looks at all clients (a duplicate owned by someone else
+    is still a duplicate) but returns only ids, names and reasons."""
+    found: dict[int, dict] = {}
+
+    def add(client_id: int, client_name: str, reason: str) -> None:
+        entry = found.setdefault(client_id, {"id": client_id, "name": client_name, "reasons": []})
+        if reason not in entry["reasons"]:
+            entry["reasons"].append(reason)
+
+    base = Client.objects.filter(merged_into=None)
+    if exclude_id:
+        base = base.exclude(pk=exclude_id)
+    if phone:
+        for cid, cname in base.filter(
+            Q(phone=phone) | Q(contact_roles__contact__methods__value=phone)
+        ).values_list("id", "name")[:limit]:
+            add(cid, cname, _("same phone"))
+    if email:
+        for cid, cname in base.filter(
+            Q(email__iexact=email) | Q(contact_roles__contact__methods__value__iexact=email)
+        ).values_list("id", "name")[:limit]:
+            add(cid, cname, _("same email"))
+    for tax_id in tax_ids or []:
+        for cid, cname in base.filter(
+            counterparty_links__counterparty__tax_id=tax_id
+        ).values_list("id", "name")[:limit]:
+            add(cid, cname, _("same tax id"))
+    key = name_key(name)
+    if key:
+        candidates = base.filter(name_key__startswith=key[:4]).values_list(
+            "id", "name", "name_key"
+        )[:300]
+        for cid, cname, ckey in candidates:
+            if ckey == key or difflib.SequenceMatcher(None, ckey, key).ratio() >= 0.88:
+                add(cid, cname, _("similar name"))
+    return list(found.values())[:limit]
+
+
+def counterparties_visible_to(actor) -> QuerySet[Counterparty]:
+    if sees_all_clients(actor):
+        return Counterparty.objects.all()
+    linked = ClientCounterparty.objects.filter(
+        counterparty=OuterRef("pk"), client__in=clients_visible_to(actor)
+    )
+    return Counterparty.objects.filter(Q(Exists(linked)) | Q(created_by=actor))
+
+
+def counterparty_list(*, actor, search: str = "") -> QuerySet[Counterparty]:
+    qs = counterparties_visible_to(actor)
+    if search:
+        text = search.strip()
+        qs = qs.filter(Q(legal_name__icontains=text) | Q(tax_id__icontains=text))
+    return qs.order_by("legal_name", "id")
+
+
+def counterparty_get(*, actor, counterparty_id) -> Counterparty:
+    try:
+        pk = int(counterparty_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Counterparty not found.")) from None
+    counterparty = (
+        counterparties_visible_to(actor).prefetch_related("bank_accounts", "details")
+        .filter(pk=pk).first()
+    )
+    if counterparty is None:
+        raise NotFound(_("Counterparty not found."))
+    return counterparty
+
+
+def counterparty_details_on(counterparty: Counterparty, day: date) -> CounterpartyDetail | None:
+    """The legal name and address valid on `day` (what a document dated then shows)."""
+    return (
+        CounterpartyDetail.objects.filter(counterparty=counterparty, valid_from__lte=day)
+        .order_by("-valid_from").first()
+    )
+
+
+def client_counterparty_links(*, client: Client, on: date | None = None):
+    qs = ClientCounterparty.objects.filter(client=client).select_related("counterparty")
+    if on is not None:
+        qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on), valid_from__lte=on)
+    return list(qs)
+
+
+def contacts_visible_to(actor) -> QuerySet[Contact]:
+    if sees_all_clients(actor):
+        return Contact.objects.all()
+    linked = ContactRole.objects.filter(
+        contact=OuterRef("pk"), client__in=clients_visible_to(actor)
+    )
+    return Contact.objects.filter(Q(Exists(linked)) | Q(created_by=actor))
+
+
+def contact_list(*, actor, search: str = "", client_id: int | None = None) -> QuerySet[Contact]:
+    qs = contacts_visible_to(actor)
+    for term in search_terms(search):
+        qs = qs.filter(search_text__contains=term)
+    if client_id:
+        qs = qs.filter(roles__client_id=client_id).distinct()
+    return qs.prefetch_related(
+        Prefetch("methods", queryset=ContactMethod.objects.order_by("kind", "-is_primary", "id")),
+        Prefetch("roles", queryset=ContactRole.objects.select_related("client")),
+    ).order_by("last_name", "first_name", "id")
+
+
+def contact_get(*, actor, contact_id) -> Contact:
+    try:
+        pk = int(contact_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Contact not found.")) from None
+    contact = contact_list(actor=actor).filter(pk=pk).first()
+    if contact is None:
+        raise NotFound(_("Contact not found."))
+    return contact
+
+
+def client_contacts(*, client: Client) -> list[ContactRole]:
+    return list(
+        ContactRole.objects.filter(client=client)
+        .select_related("contact")
+        .prefetch_related("contact__methods")
+    )
+
+
+def timeline_page(
+    *, client: Client, kinds: list[str] | None = None, before_id: int | None = None,
+    limit: int = 50,
+) -> tuple[list[TimelineEntry], int | None]:
+    """One page of the client's timeline, newest first, in one query.
+
+    Keyset pagination on (at, id): pass the last entry's id as `before_id`.
+    Returns (entries, next_before_id or None).
+    """
+    qs = TimelineEntry.objects.filter(client=client).select_related("actor")
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    if before_id:
+        anchor = TimelineEntry.objects.filter(pk=before_id, client=client).values("at").first()
+        if anchor:
+            qs = qs.filter(Q(at__lt=anchor["at"]) | Q(at=anchor["at"], id__lt=before_id))
+    entries = list(qs.order_by("-at", "-id")[: limit + 1])
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return entries, (entries[-1].pk if more else None)
+
+
+def timeline_kinds(*, client: Client) -> list[str]:
+    return list(
+        TimelineEntry.objects.filter(client=client).values_list("kind", flat=True)
+        .distinct().order_by("kind")
+    )
+
+
+def global_search(*, actor, query: str, limit: int = 8) -> dict:
+    """Clients, contacts and counterparties matching `query`, for the top bar."""
+    if len(query.strip()) < 2:
+        return {"clients": [], "contacts": [], "counterparties": []}
+    return {
+        "clients": list(client_list(actor=actor, search=query)[:limit]),
+        "contacts": list(contact_list(actor=actor, search=query)[:limit]),
+        "counterparties": list(counterparty_list(actor=actor, search=query)[:limit]),
+    }

@@ -1,0 +1,39 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from satu.core import features
+
+# (label, url name, feature code or None, permission or None). Later modules
+# add their entries here; an entry whose feature is off is not shown.
+NAVIGATION = [
+    (_("Home"), "home", None, None),
+    (_("Clients"), "client_list", None, "parties.view_client"),
+    (_("Contacts"), "contact_list", "contacts", "parties.view_contact"),
+    (_("Counterparties"), "counterparty_list", "counterparties", "parties.view_counterparty"),
+]
+SETTINGS_NAVIGATION = [
+    (_("Modules"), "feature_settings", None, "core.change_featuretoggle"),
+    (_("Custom fields"), "custom_field_list", None, "core.add_customfield"),
+    (_("Audit trail"), "audit_list", None, "core.view_auditentry"),
+]
+
+
+def _entries(request, entries):
+    enabled = getattr(request, "features", None) or features.enabled_map()
+    user = request.user
+    return [
+        {"label": label, "url": reverse(name), "name": name}
+        for label, name, feature, perm in entries
+        if (feature is None or enabled.get(feature, True))
+        and (perm is None or user.has_perm(perm))
+    ]
+
+
+def navigation(request):
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    return {
+        "nav_items": _entries(request, NAVIGATION),
+        "settings_items": _entries(request, SETTINGS_NAVIGATION),
+        "features_enabled": getattr(request, "features", {}),
+    }
