@@ -55,9 +55,12 @@ INSTALLED_APPS = [
     "satu.parties",
     "satu.api",
     "satu.web",
+    "satu.demo",
 ]
 
 MIDDLEWARE = [
+    "satu.core.access_log.AccessLogMiddleware",
+    "satu.core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,6 +156,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise warns about a missing root; finders serve the files until collectstatic.
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("SATU_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -184,6 +189,9 @@ EMAIL_PORT = int(os.environ.get("SATU_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("SATU_FROM_EMAIL", "satu@localhost")
 
 NINJA_PAGINATION_PER_PAGE = 50
+# `@ninja.pagination.paginate` in any router answers {items, count, next}.
+NINJA_PAGINATION_CLASS = "satu.api.pagination.PagePagination"
+NINJA_MAX_PER_PAGE_SIZE = 200
 
 LOGGING = {
     "version": 1,
@@ -196,6 +204,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("SATU_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Through the root JSON handler only (Django's own console handler
+        # would print the same lines again in plain text under DEBUG).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
         "waitress.queue": {"level": "ERROR"},
     },

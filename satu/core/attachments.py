@@ -63,8 +63,11 @@ def _check(uploaded) -> str:
 
 @transaction.atomic
 def attachment_add(*, actor, object_type: str, object_id, uploaded) -> Attachment:
-    """Attach an uploaded file to a record the actor can see."""
-    subject = access.visible_get(actor=actor, object_type=object_type, object_id=object_id)
+    """Attach an uploaded file to a record the actor may edit.
+
+    Raises NotFound for an invisible record, PermissionDenied without the
+    record type's change permission, ValidationFailed for a bad file."""
+    subject = access.editable_get(actor=actor, object_type=object_type, object_id=object_id)
     mime = _check(uploaded)
     attachment = Attachment(
         content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,

@@ -1,10 +1,12 @@
 """Audit trail: who changed what and when (old → new values)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from satu.core.models import AuditEntry
 
@@ -53,3 +55,34 @@ def entries_for(subject: models.Model):
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk
     ).select_related("actor")
+
+
+def audit_object_types() -> list[ContentType]:
+    """Content types of Satu's own apps, for filtering the audit trail."""
+    labels = [c.label for c in apps.get_app_configs() if c.name.startswith("satu.")]
+    return list(
+        ContentType.objects.filter(app_label__in=labels).order_by("app_label", "model")
+    )
+
+
+def audit_entry_list(
+    *, actor_id: int | None = None, action: str = "",
+    content_type_id: int | None = None, date_from: date | None = None,
+    date_to: date | None = None,
+):
+    """Audit entries, newest first, filtered; dates are whole days in the
+    current time zone (`date_to` inclusive)."""
+    qs = AuditEntry.objects.select_related("actor", "content_type")
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    if action:
+        qs = qs.filter(action=action)
+    if content_type_id:
+        qs = qs.filter(content_type_id=content_type_id)
+    zone = timezone.get_current_timezone()
+    if date_from:
+        qs = qs.filter(at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
+        qs = qs.filter(at__lt=end)
+    return qs.order_by("-at", "-id")

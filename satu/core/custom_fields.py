@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from satu.core import audit
-from satu.core.errors import NotFound, ValidationFailed
+from satu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from satu.core.models import CustomField
 
 TEXT_MAX = 1000
@@ -64,7 +64,10 @@ def _clean_one(definition: CustomField, raw):
             raise ValueError(_("Enter a number.")) from None
         if not number.is_finite() or abs(number) >= Decimal("1e15"):
             raise ValueError(_("Enter a number.")) from None
-        return str(number.normalize()) if number == number.to_integral() else str(number)
+        # Plain notation: normalize() alone turns 120 into "1.2E+2".
+        if number == number.to_integral():
+            return f"{number.normalize():f}"
+        return f"{number:f}"
     if kind == CustomField.Type.DATE:
         if isinstance(raw, date):
             return raw.isoformat()
@@ -200,7 +203,10 @@ def custom_field_create(
     *, actor, object_type: str, code: str, label: str, field_type: str,
     choices: list[str] | None = None, required: bool = False, position: int = 0,
 ) -> CustomField:
-    """Define a custom field. Raises ValidationFailed (bad or duplicate code)."""
+    """Define a custom field. Raises ValidationFailed (bad or duplicate code),
+    PermissionDenied without core.add_customfield."""
+    if not actor.has_perm("core.add_customfield"):
+        raise PermissionDenied()
     cleaned = _validate_definition(
         object_type=object_type, code=code, label=label, field_type=field_type,
         choices=choices,
@@ -229,6 +235,8 @@ def custom_field_update(
 
     The code and type stay fixed: stored values depend on them.
     """
+    if not actor.has_perm("core.change_customfield"):
+        raise PermissionDenied()
     field = CustomField.objects.select_for_update().filter(pk=field_id).first()
     if field is None:
         raise NotFound()
@@ -245,4 +253,23 @@ def custom_field_update(
         actor=actor, subject=field, action="updated",
         changes=audit.diff(before, audit.snapshot(field, fields)),
     )
+    return field
+
+
+def custom_field_list(*, object_type: str | None = None) -> list[CustomField]:
+    """Every definition (inactive ones too), for the settings screen."""
+    qs = CustomField.objects.all()
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    return list(qs.order_by("object_type", "position", "id"))
+
+
+def custom_field_get(*, field_id) -> CustomField:
+    try:
+        pk = int(field_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    field = CustomField.objects.filter(pk=pk).first()
+    if field is None:
+        raise NotFound(_("Custom field not found."))
     return field

@@ -70,9 +70,12 @@ def require(code: str) -> None:
 
 @transaction.atomic
 def feature_set(*, code: str, enabled: bool, actor) -> None:
-    """Switch a feature on or off; audited."""
+    """Switch a feature on or off; audited. Needs core.change_featuretoggle."""
     from satu.core import audit
+    from satu.core.errors import PermissionDenied
 
+    if not actor.has_perm("core.change_featuretoggle"):
+        raise PermissionDenied()
     feature = get(code)
     toggle, _created = FeatureToggle.objects.update_or_create(
         code=feature.code, defaults={"enabled": enabled, "updated_by": actor}

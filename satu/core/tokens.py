@@ -50,3 +50,8 @@ def user_for_token(raw: str):
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def api_token_list(*, actor) -> list[ApiToken]:
+    """The actor's own tokens, newest first (revoked ones included)."""
+    return list(ApiToken.objects.filter(user=actor).order_by("-created_at", "-id"))

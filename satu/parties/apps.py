@@ -9,8 +9,10 @@ class PartiesConfig(AppConfig):
 
     def ready(self):
         from satu.core import access, attachments, custom_fields, features, roles
-        from satu.parties import queries, services
+        from satu.parties import imports, queries, services
         from satu.parties.models import Client, Contact, Counterparty
+
+        imports.register()  # the import job handler, also in the worker
 
         features.register(
             "contacts", _("Contact persons"),
@@ -36,9 +38,13 @@ class PartiesConfig(AppConfig):
         custom_fields.register_object_type("parties.contact", _("Contact person"))
         custom_fields.register_object_type("parties.counterparty", _("Counterparty"))
 
-        access.register("parties.client", Client, queries.clients_visible_to)
-        access.register("parties.contact", Contact, queries.contacts_visible_to)
-        access.register("parties.counterparty", Counterparty, queries.counterparties_visible_to)
+        access.register("parties.client", Client, queries.clients_visible_to,
+                        change_perm="parties.change_client")
+        access.register("parties.contact", Contact, queries.contacts_visible_to,
+                        change_perm="parties.change_contact")
+        access.register("parties.counterparty", Counterparty,
+                        queries.counterparties_visible_to,
+                        change_perm="parties.change_counterparty")
 
         def client_attachment_added(*, actor, subject, attachment):
             services.timeline_record(
@@ -49,6 +55,19 @@ class PartiesConfig(AppConfig):
             )
 
         attachments.on_added("parties.client", client_attachment_added)
+
+        for kind, label in [
+            ("client.created", _("Created")),
+            ("client.status_changed", _("Status")),
+            ("client.archived", _("Archived")),
+            ("client.restored", _("Restored")),
+            ("client.merged", _("Merged")),
+            ("counterparty.linked", _("Counterparty linked")),
+            ("counterparty.unlinked", _("Counterparty ended")),
+            ("contact.linked", _("Contact")),
+            ("attachment.added", _("File")),
+        ]:
+            queries.register_timeline_kind(kind, label)
 
         editing = [
             "parties.view_client", "parties.add_client", "parties.change_client",

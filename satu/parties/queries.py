@@ -3,16 +3,21 @@ only what the record rules allow (a sales manager: own clients)."""
 
 import difflib
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satu.core import custom_fields
 from satu.core.errors import NotFound
+from satu.core.models import User
 from satu.parties.models import (
+    Channel,
     Client,
     ClientCounterparty,
+    ClientGroup,
     Contact,
     ContactMethod,
     ContactRole,
@@ -76,6 +81,24 @@ def client_list(
     if custom:
         qs = custom_fields.filter_queryset(qs, "parties.client", custom)
     return qs.select_related("owner", "source_channel").order_by("name", "id")
+
+
+def client_groups() -> QuerySet[ClientGroup]:
+    return ClientGroup.objects.order_by("name", "id")
+
+
+def channels() -> QuerySet[Channel]:
+    """Active channels, for pickers (the tree is shown as "parent / child")."""
+    return Channel.objects.filter(is_active=True).select_related("parent").order_by(
+        "parent__name", "name", "id"
+    )
+
+
+def owner_choices() -> QuerySet[User]:
+    """Users a client can be assigned to."""
+    return User.objects.filter(is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
 
 
 def client_get(*, actor, client_id) -> Client:
@@ -174,6 +197,15 @@ def counterparty_details_on(counterparty: Counterparty, day: date) -> Counterpar
     )
 
 
+def counterparty_client_links(*, actor, counterparty: Counterparty):
+    """The counterparty's links to clients the actor may see, newest first."""
+    return list(
+        ClientCounterparty.objects.filter(
+            counterparty=counterparty, client__in=clients_visible_to(actor)
+        ).select_related("client").order_by("-valid_from", "id")
+    )
+
+
 def client_counterparty_links(*, client: Client, on: date | None = None):
     qs = ClientCounterparty.objects.filter(client=client).select_related("counterparty")
     if on is not None:
@@ -196,9 +228,14 @@ def contact_list(*, actor, search: str = "", client_id: int | None = None) -> Qu
         qs = qs.filter(search_text__contains=term)
     if client_id:
         qs = qs.filter(roles__client_id=client_id).distinct()
+    # A contact's roles at clients the actor may not see would leak those
+    # clients' names.
+    roles = ContactRole.objects.select_related("client")
+    if not sees_all_clients(actor):
+        roles = roles.filter(client__in=clients_visible_to(actor))
     return qs.prefetch_related(
         Prefetch("methods", queryset=ContactMethod.objects.order_by("kind", "-is_primary", "id")),
-        Prefetch("roles", queryset=ContactRole.objects.select_related("client")),
+        Prefetch("roles", queryset=roles),
     ).order_by("last_name", "first_name", "id")
 
 
@@ -259,3 +296,61 @@ def global_search(*, actor, query: str, limit: int = 8) -> dict:
         "contacts": list(contact_list(actor=actor, search=query)[:limit]),
         "counterparties": list(counterparty_list(actor=actor, search=query)[:limit]),
     }
+
+
+def client_counts_by_status(*, actor) -> dict[str, int]:
+    """Active clients the actor sees, counted per lifecycle status (one query)."""
+    rows = (
+        clients_visible_to(actor).filter(is_archived=False, merged_into=None)
+        .order_by().values("status").annotate(n=Count("id"))
+    )
+    counts = {status: 0 for status in Client.Status.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def clients_created_by_month(*, actor, months: int = 12) -> list[tuple[date, int]]:
+    """New clients per calendar month (current time zone) for the last `months`
+    months, oldest first, months without clients included as 0 (one query)."""
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    starts = []
+    for _i in range(months):
+        starts.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    starts.reverse()
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(starts[0], time.min, tzinfo=zone)
+    rows = (
+        clients_visible_to(actor).filter(created_at__gte=since, merged_into=None)
+        .order_by().annotate(month=TruncMonth("created_at"))
+        .values("month").annotate(n=Count("id"))
+    )
+    found = {}
+    for row in rows:
+        month = row["month"]
+        key = month.date() if isinstance(month, datetime) else month
+        found[key.replace(day=1)] = row["n"]
+    return [(start, found.get(start, 0)) for start in starts]
+
+
+def timeline_recent(*, actor, limit: int = 10) -> list[TimelineEntry]:
+    """The newest timeline entries across the clients the actor sees."""
+    return list(
+        TimelineEntry.objects.filter(client__in=clients_visible_to(actor))
+        .select_related("client", "actor").order_by("-at", "-id")[:limit]
+    )
+
+
+# Labels of timeline kinds. Each domain registers the kinds it records (in its
+# AppConfig.ready); unknown kinds read as their code ("deal.won" -> "Deal won").
+_timeline_kind_labels: dict[str, str] = {}
+
+
+def register_timeline_kind(kind: str, label) -> None:
+    _timeline_kind_labels[kind] = label
+
+
+def timeline_kind_label(kind: str):
+    readable = kind.replace(".", " ").replace("_", " ").capitalize()
+    return _timeline_kind_labels.get(kind) or readable

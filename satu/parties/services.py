@@ -274,7 +274,8 @@ def client_update(*, actor, client_id: int, version: int | None = None, **change
             )
     custom = changes.pop("custom", None)
     data = _clean_client(dict(changes), creating=False)
-    tracked = CLIENT_FIELDS + ["custom"]
+    # Relations are audited by name, not id, so the trail reads as people expect.
+    tracked = [f.removesuffix("_id") for f in CLIENT_FIELDS] + ["custom"]
     before = audit.snapshot(client, tracked)
     before["groups"] = sorted(client.groups.values_list("name", flat=True))
     group_ids = data.pop("group_ids", None)

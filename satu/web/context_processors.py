@@ -1,4 +1,4 @@
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from satu.core import features
@@ -9,7 +9,10 @@ NAVIGATION = [
     (_("Home"), "home", None, None),
     (_("Clients"), "client_list", None, "parties.view_client"),
     (_("Contacts"), "contact_list", "contacts", "parties.view_contact"),
-    (_("Counterparties"), "counterparty_list", "counterparties", "parties.view_counterparty"),
+    (
+        _("Counterparties"), "counterparty_list", "counterparties",
+        "parties.view_counterparty",
+    ),
 ]
 SETTINGS_NAVIGATION = [
     (_("Modules"), "feature_settings", None, "core.change_featuretoggle"),
@@ -21,12 +24,21 @@ SETTINGS_NAVIGATION = [
 def _entries(request, entries):
     enabled = getattr(request, "features", None) or features.enabled_map()
     user = request.user
-    return [
-        {"label": label, "url": reverse(name), "name": name}
-        for label, name, feature, perm in entries
-        if (feature is None or enabled.get(feature, True))
-        and (perm is None or user.has_perm(perm))
-    ]
+    path = request.path
+    items = []
+    for label, name, feature, perm in entries:
+        if feature is not None and not enabled.get(feature, True):
+            continue
+        if perm is not None and not user.has_perm(perm):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            # A module whose screens are not installed yet simply has no entry.
+            continue
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "name": name, "active": active})
+    return items
 
 
 def navigation(request):

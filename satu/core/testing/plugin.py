@@ -33,11 +33,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def admin_user(db):
-    return make_user("admin", superuser=True)
-
-
-@pytest.fixture
 def manager(db):
     """A sales manager: sees and edits own clients only."""
     return make_user("manager", role="sales_manager")

@@ -122,3 +122,15 @@ def test_login_is_throttled_after_repeated_failures(manager, settings):
     LoginFailure.objects.update(at=timezone.now() - timedelta(hours=1))
     response = browser.post("/login/", {"username": "manager", "password": "pass-1234-word"})
     assert response.status_code == 302
+
+
+def test_read_only_user_cannot_attach(director):
+    from satu.core.errors import PermissionDenied
+
+    client = ClientFactory()
+    with pytest.raises(PermissionDenied):
+        attachments.attachment_add(
+            actor=director, object_type="parties.client", object_id=client.pk,
+            uploaded=SimpleUploadedFile("c.pdf", PDF),
+        )
+    assert Attachment.objects.count() == 0

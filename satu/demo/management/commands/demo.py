@@ -1,0 +1,47 @@
+"""`satu demo [--if-empty] [--clients N]`: load the demo company."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from satu.demo import loader
+
+
+class Command(BaseCommand):
+    help = ("Load the demo trading company (about 50 employees, 2,000 clients) into "
+            "an empty database. Refuses to touch a database with other data.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true",
+                            help="Load only when the database has no users yet; "
+                                 "otherwise say so and succeed.")
+        parser.add_argument("--clients", type=int, default=loader.DEFAULT_CLIENTS,
+                            help="How many clients (default %(default)s).")
+        parser.add_argument("--seed", type=int, default=loader.DEFAULT_SEED)
+
+    def handle(self, *, if_empty, clients, seed, verbosity, **_options):
+        if clients < 1:
+            raise CommandError("--clients must be at least 1.")
+        state = loader.demo_state()
+        if if_empty and state != "empty":
+            self.stdout.write("The database already has users: demo data skipped.")
+            return
+        if state == "demo":
+            raise CommandError("Demo data is already loaded in this database.")
+        if state == "foreign":
+            raise CommandError(
+                "This database holds data that is not demo data; `satu demo` only "
+                "loads into an empty database. Point DATABASE_URL at a new database."
+            )
+        progress = self.stdout.write if verbosity > 0 else None
+        self.stdout.write(f"Loading the demo company ({clients:,} clients) ...")
+        try:
+            summary = loader.load(seed=seed, clients=clients, progress=progress)
+        except loader.DemoRefused:
+            raise CommandError("The database stopped being empty; nothing loaded.")
+        self.stdout.write(
+            f"Demo data loaded in {summary.seconds} s: {summary.users} users, "
+            f"{summary.clients:,} clients, {summary.counterparties:,} counterparties, "
+            f"{summary.contacts:,} contacts."
+        )
+        self.stdout.write("Logins (user / password):")
+        for login in loader.demo_logins():
+            self.stdout.write(f"  {login['username']} / {login['password']}  ({login['role']})")
