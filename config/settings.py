@@ -180,6 +180,8 @@ SATU_ATTACHMENT_TYPES = [
     "application/msword", "application/vnd.ms-excel", "application/zip",
 ]
 SATU_IMPORT_MAX_BYTES = int(os.environ.get("SATU_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+SATU_IMPORT_MAX_ROWS = int(os.environ.get("SATU_IMPORT_MAX_ROWS", "50000"))
+SATU_IMPORT_PREVIEW_ROWS = int(os.environ.get("SATU_IMPORT_PREVIEW_ROWS", "500"))
 
 EMAIL_BACKEND = os.environ.get(
     "SATU_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

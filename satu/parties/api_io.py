@@ -214,7 +214,10 @@ all-or-nothing; `valid_rows_only` imports the valid rows and reports the
 others. With `dry_run` nothing is written: the answer lists the mapped
 columns, the first rows and the errors of up to SATU_IMPORT_PREVIEW_ROWS
 rows (`complete` says whether every row was checked). Otherwise the answer
-is 202 with the job to poll at `url`; its result lists the row errors.
+is 202 with the job to poll at `url`; when its state is `done`, its result
+holds `outcome` (`imported`, `partial` or `rejected`: nothing written),
+`imported`, `invalid_rows`, `errors` (`[{row, field, message}]`, row 1 being
+the header) and `message`.
 """
 CLIENTS_DOC = (
     """Import clients from CSV or XLSX. A row may also carry a

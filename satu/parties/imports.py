@@ -258,305 +258,96 @@ class Spec:
     model_field: str | None = None
 
 
+# fmt: off
 CLIENT_SPECS = [
-    Spec(
-        "name",
-        gettext_lazy("Name"),
-        (
-            "name",
-            "nama",
-            "client",
-            "client name",
-            "klien",
-            "nama klien",
-            "customer",
-            "customer name",
-            "pelanggan",
-            "nama pelanggan",
-            "company",
-            "company name",
-            "perusahaan",
-            "nama perusahaan",
-        ),
-        model_field="name",
-    ),
-    Spec(
-        "kind",
-        gettext_lazy("Kind"),
-        ("kind", "type", "client type", "jenis", "tipe", "jenis klien"),
-        model_field="kind",
-    ),
+    Spec("name", gettext_lazy("Name"), (
+        "name", "nama", "client", "client name", "klien", "nama klien", "customer",
+        "customer name", "pelanggan", "nama pelanggan", "company", "company name",
+        "perusahaan", "nama perusahaan"), model_field="name"),
+    Spec("kind", gettext_lazy("Kind"), (
+        "kind", "type", "client type", "jenis", "tipe", "jenis klien"),
+        model_field="kind"),
     Spec("status", gettext_lazy("Status"), ("status", "tahap"), model_field="status"),
-    Spec(
-        "owner",
-        gettext_lazy("Manager"),
-        (
-            "owner",
-            "manager",
-            "sales manager",
-            "account manager",
-            "pemilik",
-            "manajer",
-            "manajer penjualan",
-        ),
-        model_field="owner",
-    ),
-    Spec(
-        "groups",
-        gettext_lazy("Groups"),
-        ("groups", "group", "client groups", "grup", "kelompok"),
-        model_field="groups",
-    ),
-    Spec(
-        "channel",
-        gettext_lazy("Source channel"),
-        ("source channel", "channel", "source", "sumber", "kanal", "saluran"),
-        model_field="source_channel",
-    ),
-    Spec(
-        "phone",
-        gettext_lazy("Phone"),
-        (
-            "phone",
-            "telephone",
-            "tel",
-            "phone number",
-            "telepon",
-            "telp",
-            "no telp",
-            "no telepon",
-            "nomor telepon",
-            "hp",
-            "no hp",
-        ),
-        model_field="phone",
-    ),
-    Spec(
-        "email",
-        gettext_lazy("Email"),
-        ("email", "e mail", "email address", "surel", "alamat email"),
-        model_field="email",
-    ),
-    Spec(
-        "website",
-        gettext_lazy("Website"),
-        ("website", "web", "url", "situs", "situs web"),
-        model_field="website",
-    ),
-    Spec(
-        "region",
-        gettext_lazy("Region"),
-        ("region", "area", "wilayah", "daerah"),
-        model_field="region",
-    ),
-    Spec(
-        "address", gettext_lazy("Address"), ("address", "alamat"), model_field="address"
-    ),
-    Spec(
-        "notes",
-        gettext_lazy("Notes"),
-        ("notes", "note", "comment", "comments", "catatan", "keterangan"),
-        model_field="notes",
-    ),
-    Spec(
-        "legal_name",
-        gettext_lazy("Legal name"),
-        (
-            "legal name",
-            "counterparty",
-            "legal entity",
-            "badan usaha",
-            "nama badan usaha",
-            "badan hukum",
-            "nama badan hukum",
-            "nama resmi",
-            "nama legal",
-        ),
-        feature="counterparties",
-    ),
-    Spec(
-        "tax_id",
-        gettext_lazy("Tax ID"),
-        (
-            "tax id",
-            "tax number",
-            "tin",
-            "vat",
-            "vat number",
-            "npwp",
-            "no npwp",
-            "nomor npwp",
-        ),
-        feature="counterparties",
-    ),
-    Spec(
-        "country",
-        gettext_lazy("Country"),
-        ("country", "negara"),
-        feature="counterparties",
-    ),
-    Spec(
-        "registration_address",
-        gettext_lazy("Registration address"),
-        (
-            "registration address",
-            "legal address",
-            "registered address",
-            "alamat terdaftar",
-            "alamat npwp",
-            "alamat badan usaha",
-        ),
-        feature="counterparties",
-    ),
-    Spec(
-        "contact_name",
-        gettext_lazy("Contact name"),
-        (
-            "contact",
-            "contact name",
-            "contact person",
-            "kontak",
-            "nama kontak",
-            "narahubung",
-            "pic",
-            "nama pic",
-        ),
-        feature="contacts",
-    ),
-    Spec(
-        "contact_first_name",
-        gettext_lazy("Contact first name"),
-        ("contact first name", "nama depan kontak"),
-        feature="contacts",
-    ),
-    Spec(
-        "contact_last_name",
-        gettext_lazy("Contact last name"),
-        ("contact last name", "nama belakang kontak"),
-        feature="contacts",
-    ),
-    Spec(
-        "contact_phone",
-        gettext_lazy("Contact phone"),
-        (
-            "contact phone",
-            "telepon kontak",
-            "hp kontak",
-            "no hp kontak",
-            "telepon pic",
-            "hp pic",
-        ),
-        feature="contacts",
-    ),
-    Spec(
-        "contact_email",
-        gettext_lazy("Contact email"),
-        ("contact email", "email kontak", "email pic"),
-        feature="contacts",
-    ),
-    Spec(
-        "contact_position",
-        gettext_lazy("Contact position"),
-        (
-            "position",
-            "contact position",
-            "title",
-            "job title",
-            "jabatan",
-            "jabatan kontak",
-        ),
-        feature="contacts",
-    ),
-    Spec(
-        "contact_role",
-        gettext_lazy("Contact role"),
-        ("role", "contact role", "peran", "peran kontak"),
-        feature="contacts",
-    ),
+    Spec("owner", gettext_lazy("Manager"), (
+        "owner", "manager", "sales manager", "account manager", "pemilik", "manajer",
+        "manajer penjualan"), model_field="owner"),
+    Spec("groups", gettext_lazy("Groups"), (
+        "groups", "group", "client groups", "grup", "kelompok"), model_field="groups"),
+    Spec("channel", gettext_lazy("Source channel"), (
+        "source channel", "channel", "source", "sumber", "kanal", "saluran"),
+        model_field="source_channel"),
+    Spec("phone", gettext_lazy("Phone"), (
+        "phone", "telephone", "tel", "phone number", "telepon", "telp", "no telp",
+        "no telepon", "nomor telepon", "hp", "no hp"), model_field="phone"),
+    Spec("email", gettext_lazy("Email"), (
+        "email", "e mail", "email address", "surel", "alamat email"),
+        model_field="email"),
+    Spec("website", gettext_lazy("Website"), (
+        "website", "web", "url", "situs", "situs web"), model_field="website"),
+    Spec("region", gettext_lazy("Region"), (
+        "region", "area", "wilayah", "daerah"), model_field="region"),
+    Spec("address", gettext_lazy("Address"), ("address", "alamat"),
+         model_field="address"),
+    Spec("notes", gettext_lazy("Notes"), (
+        "notes", "note", "comment", "comments", "catatan", "keterangan"),
+        model_field="notes"),
+    Spec("legal_name", gettext_lazy("Legal name"), (
+        "legal name", "counterparty", "legal entity", "badan usaha", "nama badan usaha",
+        "badan hukum", "nama badan hukum", "nama resmi", "nama legal"),
+        feature="counterparties"),
+    Spec("tax_id", gettext_lazy("Tax ID"), (
+        "tax id", "tax number", "tin", "vat", "vat number", "npwp", "no npwp",
+        "nomor npwp"), feature="counterparties"),
+    Spec("country", gettext_lazy("Country"), ("country", "negara"),
+         feature="counterparties"),
+    Spec("registration_address", gettext_lazy("Registration address"), (
+        "registration address", "legal address", "registered address",
+        "alamat terdaftar", "alamat npwp", "alamat badan usaha"),
+        feature="counterparties"),
+    Spec("contact_name", gettext_lazy("Contact name"), (
+        "contact", "contact name", "contact person", "kontak", "nama kontak",
+        "narahubung", "pic", "nama pic"), feature="contacts"),
+    Spec("contact_first_name", gettext_lazy("Contact first name"), (
+        "contact first name", "nama depan kontak"), feature="contacts"),
+    Spec("contact_last_name", gettext_lazy("Contact last name"), (
+        "contact last name", "nama belakang kontak"), feature="contacts"),
+    Spec("contact_phone", gettext_lazy("Contact phone"), (
+        "contact phone", "telepon kontak", "hp kontak", "no hp kontak", "telepon pic",
+        "hp pic"), feature="contacts"),
+    Spec("contact_email", gettext_lazy("Contact email"), (
+        "contact email", "email kontak", "email pic"), feature="contacts"),
+    Spec("contact_position", gettext_lazy("Contact position"), (
+        "position", "contact position", "title", "job title", "jabatan",
+        "jabatan kontak"), feature="contacts"),
+    Spec("contact_role", gettext_lazy("Contact role"), (
+        "role", "contact role", "peran", "peran kontak"), feature="contacts"),
 ]
 
 CONTACT_SPECS = [
-    Spec(
-        "full_name",
-        gettext_lazy("Name"),
-        (
-            "name",
-            "nama",
-            "full name",
-            "nama lengkap",
-            "contact",
-            "contact name",
-            "contact person",
-            "kontak",
-            "nama kontak",
-        ),
-    ),
-    Spec(
-        "first_name",
-        gettext_lazy("First name"),
-        ("first name", "given name", "nama depan"),
-        model_field="first_name",
-    ),
-    Spec(
-        "last_name",
-        gettext_lazy("Last name"),
-        ("last name", "surname", "family name", "nama belakang"),
-        model_field="last_name",
-    ),
-    Spec(
-        "position",
-        gettext_lazy("Position"),
-        ("position", "title", "job title", "jabatan"),
-        model_field="position",
-    ),
-    Spec(
-        "phone",
-        gettext_lazy("Phone"),
-        (
-            "phone",
-            "phones",
-            "telephone",
-            "tel",
-            "telepon",
-            "telp",
-            "no telp",
-            "no telepon",
-            "nomor telepon",
-            "hp",
-            "no hp",
-            "mobile",
-            "ponsel",
-        ),
-    ),
-    Spec(
-        "email",
-        gettext_lazy("Email"),
-        ("email", "emails", "e mail", "email address", "surel", "alamat email"),
-    ),
-    Spec(
-        "notes",
-        gettext_lazy("Notes"),
-        ("notes", "note", "comment", "catatan", "keterangan"),
-        model_field="notes",
-    ),
-    Spec(
-        "client",
-        gettext_lazy("Client"),
-        (
-            "client",
-            "client name",
-            "klien",
-            "nama klien",
-            "customer",
-            "pelanggan",
-            "company",
-            "perusahaan",
-            "nama perusahaan",
-        ),
-    ),
+    Spec("full_name", gettext_lazy("Name"), (
+        "name", "nama", "full name", "nama lengkap", "contact", "contact name",
+        "contact person", "kontak", "nama kontak")),
+    Spec("first_name", gettext_lazy("First name"), (
+        "first name", "given name", "nama depan"), model_field="first_name"),
+    Spec("last_name", gettext_lazy("Last name"), (
+        "last name", "surname", "family name", "nama belakang"),
+        model_field="last_name"),
+    Spec("position", gettext_lazy("Position"), (
+        "position", "title", "job title", "jabatan"), model_field="position"),
+    Spec("phone", gettext_lazy("Phone"), (
+        "phone", "phones", "telephone", "tel", "telepon", "telp", "no telp",
+        "no telepon", "nomor telepon", "hp", "no hp", "mobile", "ponsel")),
+    Spec("email", gettext_lazy("Email"), (
+        "email", "emails", "e mail", "email address", "surel", "alamat email")),
+    Spec("notes", gettext_lazy("Notes"), (
+        "notes", "note", "comment", "catatan", "keterangan"), model_field="notes"),
+    Spec("client", gettext_lazy("Client"), (
+        "client", "client name", "klien", "nama klien", "customer", "pelanggan",
+        "company", "perusahaan", "nama perusahaan")),
     Spec("client_id", gettext_lazy("Client ID"), ("client id", "id klien")),
     Spec("role", gettext_lazy("Role"), ("role", "peran")),
 ]
+# fmt: on
 
 SPECS = {
     "clients": (CLIENT_SPECS, "parties.client"),
@@ -740,28 +531,20 @@ class _Lookups:
 
 # Words people write in spreadsheets for kinds and statuses, besides the
 # stored values and the translated labels.
+# fmt: off
 CHOICE_WORDS = {
     "Kind": {
-        "perusahaan": "company",
-        "badan usaha": "company",
-        "business": "company",
-        "perorangan": "person",
-        "pribadi": "person",
-        "individu": "person",
-        "individual": "person",
-        "orang": "person",
+        "perusahaan": "company", "badan usaha": "company", "business": "company",
+        "perorangan": "person", "pribadi": "person", "individu": "person",
+        "individual": "person", "orang": "person",
     },
     "Status": {
-        "calon": "lead",
-        "prospek": "prospect",
-        "klien": "client",
-        "pelanggan": "client",
-        "customer": "client",
-        "mantan": "former",
-        "mantan klien": "former",
-        "mantan pelanggan": "former",
+        "calon": "lead", "prospek": "prospect", "klien": "client",
+        "pelanggan": "client", "customer": "client", "mantan": "former",
+        "mantan klien": "former", "mantan pelanggan": "former",
     },
 }
+# fmt: on
 
 
 def _split(raw: str) -> list[str]:

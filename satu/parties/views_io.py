@@ -2,8 +2,9 @@
 
 Exports read the same filter parameters as the list screens (through the
 lists' own forms), so "export" downloads exactly what the list shows, every
-row of it. Imports: upload → preview (a dry run of the rows) → import, which
-runs as a background job whose page shows the progress.
+row of it. Imports: upload → check (a dry-run job; its page polls until it
+is done and then shows the preview: columns, first rows, row errors) →
+import (a job; the job page shows the progress and links to the outcome).
 """
 
 from django import forms

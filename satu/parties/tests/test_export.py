@@ -411,3 +411,32 @@ def test_streamed_csv_keeps_the_users_time_zone(client, manager):
     rows = _csv_rows(_download(client.get("/clients/export.csv")))
 
     assert rows[1][14] == "2026-01-05 11:00:00"
+
+
+def test_export_links_carry_the_list_filters(rf, manager, director):
+    from django.contrib.auth.context_processors import PermWrapper
+    from django.template.loader import render_to_string
+
+    def links(user, what, **extra):
+        request = rf.get("/clients/")
+        request.user = user
+        return render_to_string(
+            "parties/export_links.html",
+            {
+                "what": what,
+                "query": "status=lead&q=maju",
+                "perms": PermWrapper(user),
+                **extra,
+            },
+            request=request,
+        )
+
+    mine = links(manager, "clients")
+    theirs = links(director, "clients", oob=True)
+
+    assert 'href="/clients/export.csv?status=lead&amp;q=maju"' in mine
+    assert 'href="/clients/export.xlsx?status=lead&amp;q=maju"' in mine
+    assert 'href="/clients/import/"' in mine
+    assert 'href="/clients/import/"' not in theirs  # a director cannot create
+    assert 'hx-swap-oob="true"' in theirs
+    assert 'href="/counterparties/export.csv?' in links(manager, "counterparties")
