@@ -1,20 +1,26 @@
 # Satu: `make run` to try it, `make test` to check it.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-UV ?= $(shell command -v uv || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# uv from PATH, else a private copy from PyPI (Debian's Python refuses a global pip install).
+UV ?= $(or $(shell command -v uv 2>/dev/null),var/tools/bin/uv)
 PG_TEST_URL ?= $(or $(TEST_DATABASE_URL),postgres://postgres@127.0.0.1:5432/satu)
 APT_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
 	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core postgresql-client gettext
 
 .PHONY: run test test-sqlite test-postgres install system-deps lint bench messages clean
 
-$(BIN)/satu: pyproject.toml uv.lock
-	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
-	uv sync --frozen --python $(PYTHON)
+var/tools/bin/uv:
+	$(PYTHON) -m venv var/tools
+	var/tools/bin/pip install --quiet uv
+
+$(BIN)/satu: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
 install: $(BIN)/satu
@@ -29,10 +35,11 @@ system-deps:
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# Migrate, load the demo company on the first run, then serve with a worker.
 run: install
-	$(BIN)/satu migrate
+	$(BIN)/satu migrate --verbosity 0
 	@$(BIN)/satu demo --if-empty
-	$(BIN)/satu run --host 127.0.0.1 --port 8000
+	$(BIN)/satu run --host $(HOST) --port $(PORT)
 
 test: install system-deps test-sqlite test-postgres
 
@@ -58,4 +65,4 @@ messages: install
 	cd satu && ../$(BIN)/django-admin makemessages -l id --ignore 'tests/*' && ../$(BIN)/django-admin compilemessages
 
 clean:
-	rm -rf $(VENV) var/static
+	rm -rf $(VENV) var/static var/tools

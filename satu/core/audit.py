@@ -8,7 +8,35 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from django.utils.translation import gettext_lazy as _
+
 from satu.core.models import AuditEntry
+
+# Human labels of audit actions; domains add theirs with register_action.
+_action_labels = {
+    "created": _("Created"),
+    "updated": _("Updated"),
+    "archived": _("Archived"),
+    "restored": _("Restored"),
+    "merged": _("Merged another client in"),
+    "merged_into": _("Merged into another client"),
+    "switched_on": _("Switched on"),
+    "switched_off": _("Switched off"),
+    "revoked": _("Revoked"),
+    "attachment_added": _("File attached"),
+    "counterparty_linked": _("Counterparty linked"),
+    "counterparty_link_ended": _("Counterparty link ended"),
+    "contact_linked": _("Contact linked"),
+    "bank_account_added": _("Bank account added"),
+}
+
+
+def register_action(code: str, label) -> None:
+    _action_labels[code] = label
+
+
+def action_label(code: str):
+    return _action_labels.get(code) or code.replace("_", " ").capitalize()
 
 
 def _plain(value):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from satu.core.errors import DomainError
@@ -53,9 +54,17 @@ def _report(job_id: int) -> Callable[[int, str], None]:
 
 def job_run(job_id: int) -> None:
     """Run one job (called by the worker). Failures are stored on the job."""
-    job = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).first()
+    job = Job.objects.select_related("created_by").filter(
+        pk=job_id, state=Job.State.QUEUED
+    ).first()
     if job is None:
         return
+    # Messages a job writes are read by its owner: use the owner's language.
+    with translation.override(job.created_by.language):
+        _run(job)
+
+
+def _run(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now())
     try:
         result = _handlers[job.kind](job, _report(job.pk)) or {}

@@ -7,6 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
@@ -93,7 +94,7 @@ class CustomField(models.Model):
     field_type = models.CharField(_("type"), max_length=10, choices=Type.choices)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     required = models.BooleanField(_("required"), default=False)
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(pgettext_lazy("sort order", "position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

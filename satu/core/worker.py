@@ -63,7 +63,8 @@ class Heartbeat:
         )
 
     def start(self) -> None:
-        WorkerHeartbeat.objects.filter(last_seen__lt=timezone.now() - FORGET_AFTER).delete()
+        forgotten = timezone.now() - FORGET_AFTER
+        WorkerHeartbeat.objects.filter(last_seen__lt=forgotten).delete()
         self.beat()
         self._thread.start()
 

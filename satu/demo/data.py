@@ -7,7 +7,9 @@ COMPANY = {
     "legal_name": "PT Satu Niaga Nusantara",
     "npwp_base": "01734521",
     "tax_office": "073",
-    "address": "Jl. Boulevard Raya Blok QJ 3 No. 12, Kelapa Gading, Jakarta Utara 14240",
+    "address": (
+        "Jl. Boulevard Raya Blok QJ 3 No. 12, Kelapa Gading, Jakarta Utara 14240"
+    ),
     "phone": "+62 21 4585 2100",
     "email": "halo@satuniaga.co.id",
     "website": "https://www.satuniaga.co.id",
@@ -15,12 +17,15 @@ COMPANY = {
     "country": "ID",
     "time_zone": "Asia/Jakarta",
     "bank_accounts": [
-        {"bank_name": "Bank Central Asia", "account_number": "0353012345", "currency": "IDR"},
-        {"bank_name": "Bank Mandiri", "account_number": "1250007654321", "currency": "IDR"},
+        {"bank_name": "Bank Central Asia", "account_number": "0353012345",
+         "currency": "IDR"},
+        {"bank_name": "Bank Mandiri", "account_number": "1250007654321",
+         "currency": "IDR"},
     ],
     "outlets": [
         {"code": "OUT-KG", "name": "Outlet Kelapa Gading",
-         "address": "Jl. Boulevard Barat Raya No. 8, Kelapa Gading, Jakarta Utara 14240"},
+         "address": "Jl. Boulevard Barat Raya No. 8, Kelapa Gading, "
+                    "Jakarta Utara 14240"},
         {"code": "OUT-SBY", "name": "Outlet Surabaya Rungkut",
          "address": "Jl. Raya Rungkut Industri No. 45, Surabaya 60293"},
     ],
@@ -69,16 +74,20 @@ INDUSTRIES = ["Retail", "Food & beverage", "Hospitality", "Construction",
 
 # City, province, landline area code, postcode prefix.
 CITIES = [
-    ("Jakarta Pusat", "DKI Jakarta", "21", "10"), ("Jakarta Utara", "DKI Jakarta", "21", "14"),
-    ("Jakarta Selatan", "DKI Jakarta", "21", "12"), ("Jakarta Barat", "DKI Jakarta", "21", "11"),
+    ("Jakarta Pusat", "DKI Jakarta", "21", "10"),
+    ("Jakarta Utara", "DKI Jakarta", "21", "14"),
+    ("Jakarta Selatan", "DKI Jakarta", "21", "12"),
+    ("Jakarta Barat", "DKI Jakarta", "21", "11"),
     ("Jakarta Timur", "DKI Jakarta", "21", "13"), ("Tangerang", "Banten", "21", "15"),
     ("Bekasi", "Jawa Barat", "21", "17"), ("Bogor", "Jawa Barat", "251", "16"),
     ("Depok", "Jawa Barat", "21", "16"), ("Bandung", "Jawa Barat", "22", "40"),
     ("Surabaya", "Jawa Timur", "31", "60"), ("Sidoarjo", "Jawa Timur", "31", "61"),
     ("Malang", "Jawa Timur", "341", "65"), ("Semarang", "Jawa Tengah", "24", "50"),
     ("Yogyakarta", "DI Yogyakarta", "274", "55"), ("Denpasar", "Bali", "361", "80"),
-    ("Medan", "Sumatera Utara", "61", "20"), ("Makassar", "Sulawesi Selatan", "411", "90"),
-    ("Palembang", "Sumatera Selatan", "711", "30"), ("Balikpapan", "Kalimantan Timur", "542", "76"),
+    ("Medan", "Sumatera Utara", "61", "20"),
+    ("Makassar", "Sulawesi Selatan", "411", "90"),
+    ("Palembang", "Sumatera Selatan", "711", "30"),
+    ("Balikpapan", "Kalimantan Timur", "542", "76"),
 ]
 # Where the clients are: mostly around the outlets.
 CITY_WEIGHTS = [9, 8, 8, 6, 6, 7, 6, 3, 3, 5, 9, 3, 2, 3, 2, 3, 3, 2, 1, 1]
@@ -86,7 +95,8 @@ CITY_WEIGHTS = [9, 8, 8, 6, 6, 7, 6, 3, 3, 5, 9, 3, 2, 3, 2, 3, 3, 2, 1, 1]
 STREETS = [
     "Jl. Jenderal Sudirman", "Jl. M.H. Thamrin", "Jl. Gatot Subroto", "Jl. Ahmad Yani",
     "Jl. Diponegoro", "Jl. Gajah Mada", "Jl. Hayam Wuruk", "Jl. Pemuda", "Jl. Merdeka",
-    "Jl. Veteran", "Jl. Pahlawan", "Jl. Raya Bogor", "Jl. Raya Serpong", "Jl. Kapten Tendean",
+    "Jl. Veteran", "Jl. Pahlawan", "Jl. Raya Bogor", "Jl. Raya Serpong",
+    "Jl. Kapten Tendean",
     "Jl. Panglima Polim", "Jl. Mangga Dua Raya", "Jl. Pluit Raya", "Jl. Daan Mogot",
     "Jl. Basuki Rahmat", "Jl. Tunjungan", "Jl. Asia Afrika", "Jl. Braga", "Jl. Dago",
     "Jl. Malioboro", "Jl. Pandanaran", "Jl. Sunset Road", "Jl. Gatot Subroto Barat",
@@ -96,7 +106,8 @@ STREETS = [
 # Trade names: "<prefix> <word> <word>".
 ID_WORDS = [
     "Sumber", "Makmur", "Jaya", "Abadi", "Sentosa", "Mandiri", "Sejahtera", "Berkah",
-    "Karya", "Mitra", "Cahaya", "Sinar", "Mulia", "Agung", "Prima", "Utama", "Nusantara",
+    "Karya", "Mitra", "Cahaya", "Sinar", "Mulia", "Agung", "Prima", "Utama",
+    "Nusantara",
     "Bintang", "Indah", "Lestari", "Maju", "Bersama", "Gemilang", "Rejeki", "Harapan",
     "Sukses", "Tunas", "Baru", "Anugerah", "Setia", "Bahagia", "Cipta", "Kencana",
     "Permata", "Surya", "Samudra", "Rahayu", "Mekar", "Wijaya", "Perkasa",
@@ -115,7 +126,8 @@ EN_TRADES = [
     "Provisions", "Logistics", "Wholesale", "Catering",
 ]
 GOVERNMENT = [
-    "Dinas Pendidikan", "Dinas Kesehatan", "Kantor Kecamatan", "RSUD", "Sekretariat Daerah",
+    "Dinas Pendidikan", "Dinas Kesehatan", "Kantor Kecamatan", "RSUD",
+    "Sekretariat Daerah",
     "Badan Pusat Statistik", "Dinas Perhubungan", "Politeknik Negeri",
 ]
 LEGAL_FORMS = [("PT", 70), ("CV", 25), ("UD", 5)]
@@ -131,9 +143,10 @@ INDUSTRY_BY_GROUP = {
 CONTACT_ROLES = ["Owner", "Purchasing", "Finance", "Store manager", "Procurement",
                  "Direktur", "Kepala Gudang", "Admin", "Chef", "Accounting"]
 POSITIONS = {
-    "Owner": "Pemilik", "Purchasing": "Purchasing Manager", "Finance": "Finance Manager",
-    "Store manager": "Store Manager", "Procurement": "Procurement Officer",
-    "Direktur": "Direktur Utama", "Kepala Gudang": "Kepala Gudang", "Admin": "Staf Admin",
+    "Owner": "Pemilik", "Purchasing": "Purchasing Manager",
+    "Finance": "Finance Manager", "Store manager": "Store Manager",
+    "Procurement": "Procurement Officer", "Direktur": "Direktur Utama",
+    "Kepala Gudang": "Kepala Gudang", "Admin": "Staf Admin",
     "Chef": "Executive Chef", "Accounting": "Staf Akunting",
 }
 MAIL_HOSTS = ["gmail.com", "yahoo.co.id", "gmail.com", "outlook.com", "gmail.com"]

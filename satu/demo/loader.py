@@ -115,9 +115,10 @@ class _Generator:
         return f"+62 {prefix}-{a}-{b}"
 
     def landline(self, area: str) -> str:
+        last = self.rng.randint(1000, 9999)
         if area == "21":
-            return f"+62 21 {self.rng.randint(2000, 8999)} {self.rng.randint(1000, 9999)}"
-        return f"+62 {area} {self.rng.randint(300, 899)} {self.rng.randint(1000, 9999)}"
+            return f"+62 21 {self.rng.randint(2000, 8999)} {last}"
+        return f"+62 {area} {self.rng.randint(300, 899)} {last}"
 
     def city(self):
         return self.rng.choices(data.CITIES, weights=data.CITY_WEIGHTS)[0]
@@ -141,7 +142,8 @@ class _Generator:
 
 # Trade names by client group: (Indonesian patterns, English patterns).
 TRADES = {
-    "Retail": (["Toko", "Swalayan", "Minimarket", "Warung", "Apotek"], ["Mart", "Store"]),
+    "Retail": (["Toko", "Swalayan", "Minimarket", "Warung", "Apotek"],
+               ["Mart", "Store"]),
     "Wholesale": (["Toko Grosir", "Koperasi", "Grosir"], ["Wholesale", "Trading"]),
     "Distributor": (["", ""], ["Distribution", "Trading", "Logistics", "Supplies"]),
     "Horeca": (["Hotel", "Restoran", "Rumah Makan", "Kedai", "Katering"],
@@ -224,12 +226,12 @@ class DemoLoader:
             if not children:
                 self.channels.append(parent)
             for child in children or []:
-                self.channels.append(
-                    services.channel_create(actor=admin, name=child, parent_id=parent.pk)
-                )
+                self.channels.append(services.channel_create(
+                    actor=admin, name=child, parent_id=parent.pk))
         define = custom_fields.custom_field_create
         define(actor=admin, object_type="parties.client", code="industry",
-               label="Industry", field_type="choice", choices=data.INDUSTRIES, position=1)
+               label="Industry", field_type="choice", choices=data.INDUSTRIES,
+               position=1)
         define(actor=admin, object_type="parties.client", code="credit_rating",
                label="Credit rating (0–100)", field_type="number", position=2)
         define(actor=admin, object_type="parties.client", code="key_account",
@@ -247,7 +249,8 @@ class DemoLoader:
         company["npwp"] = npwp.format(
             npwp_number(company.pop("npwp_base"), company.pop("tax_office"))
         )
-        SystemFlag.objects.update_or_create(key=COMPANY_FLAG, defaults={"value": company})
+        SystemFlag.objects.update_or_create(
+            key=COMPANY_FLAG, defaults={"value": company})
 
     # ------------------------------------------------------------ clients
 
@@ -299,7 +302,8 @@ class DemoLoader:
         key_account = status == "client" and rng.random() < 0.1
         custom = {
             "industry": rng.choice(data.INDUSTRY_BY_GROUP[group]),
-            "credit_rating": rng.randint(70, 100) if key_account else rng.randint(20, 95),
+            "credit_rating": rng.randint(70, 100) if key_account
+            else rng.randint(20, 95),
             "key_account": key_account,
         }
         if status == "lead" and rng.random() < 0.5:
@@ -317,9 +321,9 @@ class DemoLoader:
             fields["notes"] = rng.choice(data.NOTES)
         if person:
             first, last, _indonesian = gen.person()
+            full = f"{first} {last}"
             fields["name"] = gen.unique(
-                "client", lambda n: f"{first} {last}" if n == 0 else f"{first} {last} ({city[0]})"
-            )
+                "client", lambda n: full if n == 0 else f"{full} ({city[0]})")
             fields["phone"] = gen.mobile()
             fields["email"] = f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99)}@" \
                 + rng.choice(data.MAIL_HOSTS)
@@ -333,7 +337,8 @@ class DemoLoader:
         fields["name"] = name
         fields["phone"] = gen.landline(city[2])
         if rng.random() < 0.85:
-            fields["email"] = f"{rng.choice(['info', 'sales', 'admin', 'order'])}@{domain}{tld}"
+            mailbox = rng.choice(["info", "sales", "admin", "order"])
+            fields["email"] = f"{mailbox}@{domain}{tld}"
         if rng.random() < 0.55:
             fields["website"] = f"https://www.{domain}{tld}"
         return fields | {"_words": words, "_english": english, "_city": city,
@@ -361,7 +366,8 @@ class DemoLoader:
 
     def _counterparties(self, owner, client, fields) -> None:
         gen, rng = self.gen, self.rng
-        kind = "00" if fields["_group"] == "Government" else rng.choice(["01", "02", "03"])
+        kind = "00" if fields["_group"] == "Government" \
+            else rng.choice(["01", "02", "03"])
         address = fields["address"]
         story = rng.random()
         if story < 0.05:
@@ -390,8 +396,11 @@ class DemoLoader:
         if 0.05 <= story < 0.14 and start < date(2024, 6, 30):
             # A dated change of legal name (and sometimes of address).
             renamed = gen.past_date(start + timedelta(days=180), date(2025, 6, 30))
-            new_name = legal_name.replace("CV ", "PT ", 1) if legal_name.startswith("CV ") \
-                else f"{legal_name} {rng.choice(['Sejahtera', 'Indonesia', 'Nusantara'])}"
+            if legal_name.startswith("CV "):
+                new_name = legal_name.replace("CV ", "PT ", 1)
+            else:
+                suffix = rng.choice(["Sejahtera", "Indonesia", "Nusantara"])
+                new_name = f"{legal_name} {suffix}"
             changes = {"legal_name": new_name}
             if rng.random() < 0.4:
                 changes["registration_address"] = gen.address(gen.city())
@@ -401,7 +410,8 @@ class DemoLoader:
         if fields["_group"] in {"Distributor", "Wholesale"} and rng.random() < 0.06:
             services.counterparty_create(
                 actor=owner, legal_name=f"{legal_name} Cabang {fields['_city'][0]}",
-                tax_id=gen.npwp(kind), registration_address=gen.address(fields["_city"]),
+                tax_id=gen.npwp(kind),
+                registration_address=gen.address(fields["_city"]),
                 valid_from=gen.past_date(start, date(2025, 6, 30)), client_id=client.pk,
             )
             self.summary.counterparties += 1

@@ -52,22 +52,32 @@ class PartiesConfig(AppConfig):
                 summary=_("File attached: %(name)s") % {"name": attachment.name},
                 subject_type="core.attachment", subject_id=attachment.pk,
                 url=f"/attachments/{attachment.pk}/download/",
+                data={"name": attachment.name},
             )
 
         attachments.on_added("parties.client", client_attachment_added)
 
-        for kind, label in [
-            ("client.created", _("Created")),
-            ("client.status_changed", _("Status")),
-            ("client.archived", _("Archived")),
-            ("client.restored", _("Restored")),
-            ("client.merged", _("Merged")),
-            ("counterparty.linked", _("Counterparty linked")),
-            ("counterparty.unlinked", _("Counterparty ended")),
-            ("contact.linked", _("Contact")),
-            ("attachment.added", _("File")),
+        def status_summary(data):
+            return _("Status changed from %(old)s to %(new)s") % {
+                "old": Client.Status(data["old"]).label,
+                "new": Client.Status(data["new"]).label,
+            }
+
+        for kind, label, summary in [
+            ("client.created", _("Created"), _("Client registered by %(user)s")),
+            ("client.status_changed", _("Status"), status_summary),
+            ("client.archived", _("Archived"), _("Client archived")),
+            ("client.restored", _("Restored"), _("Client restored")),
+            ("client.merged", _("Merged"),
+             _("Client “%(name)s” merged into this one (%(n)d events moved)")),
+            ("counterparty.linked", _("Counterparty linked"),
+             _("Trades through %(name)s from %(start)s")),
+            ("counterparty.unlinked", _("Counterparty ended"),
+             _("Stops trading through %(name)s after %(end)s")),
+            ("contact.linked", _("Contact"), _("Contact person %(name)s added%(role)s")),
+            ("attachment.added", _("File"), _("File attached: %(name)s")),
         ]:
-            queries.register_timeline_kind(kind, label)
+            queries.register_timeline_kind(kind, label, summary)
 
         editing = [
             "parties.view_client", "parties.add_client", "parties.change_client",

@@ -345,10 +345,28 @@ def timeline_recent(*, actor, limit: int = 10) -> list[TimelineEntry]:
 # Labels of timeline kinds. Each domain registers the kinds it records (in its
 # AppConfig.ready); unknown kinds read as their code ("deal.won" -> "Deal won").
 _timeline_kind_labels: dict[str, str] = {}
+# Summaries are rendered when shown, in the reader's language, from the
+# entry's data: a lazy format string ("%(name)s ...") or a callable(data).
+_timeline_summaries: dict[str, object] = {}
 
 
-def register_timeline_kind(kind: str, label) -> None:
+def register_timeline_kind(kind: str, label, summary=None) -> None:
     _timeline_kind_labels[kind] = label
+    if summary is not None:
+        _timeline_summaries[kind] = summary
+
+
+def timeline_summary(entry: TimelineEntry) -> str:
+    """The entry's text in the current language; the stored text as fallback."""
+    template = _timeline_summaries.get(entry.kind)
+    if template is None:
+        return entry.summary
+    try:
+        if callable(template):
+            return str(template(entry.data))
+        return str(template) % entry.data
+    except (KeyError, TypeError, ValueError):
+        return entry.summary
 
 
 def timeline_kind_label(kind: str):

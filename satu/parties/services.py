@@ -245,6 +245,7 @@ def client_create(
     timeline_record(
         client_id=client.pk, kind="client.created", actor=actor,
         summary=_("Client registered by %(user)s") % {"user": actor},
+        data={"user": str(actor)},
     )
     publish_on_commit(ClientCreated(client_id=client.pk))
     return client
@@ -405,7 +406,7 @@ def client_merge(*, actor, survivor_id: int, merged_id: int) -> Client:
         client_id=survivor.pk, kind="client.merged", actor=actor,
         summary=_("Client “%(name)s” merged into this one (%(n)d events moved)")
         % {"name": merged.name, "n": moved_events},
-        data={"merged_id": merged.pk},
+        data={"merged_id": merged.pk, "name": merged.name, "n": moved_events},
     )
     refresh_search_text([survivor.pk])
     publish_on_commit(ClientsMerged(survivor_id=survivor.pk, merged_id=merged.pk))
@@ -606,6 +607,7 @@ def counterparty_link(
         summary=_("Trades through %(name)s from %(start)s")
         % {"name": cp.legal_name, "start": start.isoformat()},
         subject_type="parties.counterparty", subject_id=cp.pk,
+        data={"name": cp.legal_name, "start": start.isoformat()},
     )
     refresh_search_text([client.pk])
     return link
@@ -629,6 +631,7 @@ def counterparty_link_end(*, actor, link_id: int, valid_to: date) -> ClientCount
         summary=_("Stops trading through %(name)s after %(end)s")
         % {"name": link.counterparty.legal_name, "end": valid_to.isoformat()},
         subject_type="parties.counterparty", subject_id=link.counterparty_id,
+        data={"name": link.counterparty.legal_name, "end": valid_to.isoformat()},
     )
     return link
 
@@ -750,6 +753,7 @@ def _contact_link(actor, contact, client, role, primary) -> ContactRole:
             summary=_("Contact person %(name)s added%(role)s")
             % {"name": contact, "role": f" — {role}" if role else ""},
             subject_type="parties.contact", subject_id=contact.pk,
+            data={"name": str(contact), "role": f" — {role}" if role else ""},
         )
     return link
 

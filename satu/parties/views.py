@@ -182,7 +182,7 @@ def _audit_entries(subject, object_type: str) -> list:
     definitions = {d.code: d for d in custom_fields.definitions(object_type)}
     entries = list(audit.entries_for(subject)[:AUDIT_LIMIT])
     for entry in entries:
-        entry.action_label = entry.action.replace("_", " ").capitalize()
+        entry.action_label = audit.action_label(entry.action)
         entry.change_rows = _change_rows(
             type(subject), definitions, entry.changes or {}
         )

@@ -7,6 +7,7 @@ Forms only parse input; rules live in the services they feed.
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from satu.core.errors import DomainError
 from satu.core.models import CustomField
@@ -44,7 +45,7 @@ class CustomFieldForm(forms.Form):
     )
     required = forms.BooleanField(label=_("Required"), required=False)
     position = forms.IntegerField(
-        label=_("Position"), min_value=0, max_value=10000, initial=0,
+        label=pgettext_lazy("sort order", "Position"), min_value=0, max_value=10000, initial=0,
         help_text=_("Fields are shown in ascending order."),
     )
     is_active = forms.BooleanField(

@@ -301,6 +301,7 @@ def audit_list(request):
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.change_rows = _change_rows(entry.changes)
+        entry.action_label = audit.action_label(entry.action)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "web/settings/audit.html", {

@@ -68,6 +68,9 @@ def tables_with_rows(alias: str = "default") -> list[str]:
 
 def backup_sqlite(path: Path, alias: str = "default") -> None:
     connection = connections[alias]
+    if connection.in_atomic_block:
+        # Our own open write transaction would make the backup wait forever.
+        raise CommandError("A backup cannot run inside a transaction.")
     connection.ensure_connection()
     part = path.with_name(path.name + ".part")
     part.unlink(missing_ok=True)
@@ -154,8 +157,10 @@ def restore_postgresql(path: Path, alias: str = "default") -> None:
     # An empty but migrated database: its tables would clash with the dump's.
     with connection.cursor() as cursor:
         for name in connection.introspection.table_names(cursor):
-            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)} CASCADE")
+            quoted = connection.ops.quote_name(name)
+            cursor.execute(f"DROP TABLE IF EXISTS {quoted} CASCADE")
     connection.close()
     args, env = _pg_connection(alias)
-    _run([_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction",
-          "--no-password", *args, "--dbname", env["PGDATABASE"], str(path)], env)
+    _run([_pg_tool("pg_restore"), "--no-owner", "--no-privileges",
+          "--single-transaction", "--no-password", *args,
+          "--dbname", env["PGDATABASE"], str(path)], env)

@@ -26,7 +26,8 @@ def _die_with_parent() -> None:
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
 
@@ -66,7 +67,8 @@ class Command(BaseCommand):
         if not no_worker:
             commands["worker"] = [*base, "worker"]
         children = {
-            name: subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent)
+            name: subprocess.Popen(
+                cmd, start_new_session=True, preexec_fn=_die_with_parent)
             for name, cmd in commands.items()
         }
         stop = {"signal": None}
@@ -124,6 +126,7 @@ class Command(BaseCommand):
                     f"    {login['username']:<{width}} / {login['password']:<5} "
                     f"— {role_label(login['role'])}"
                 )
-        lines += ["", "  API docs: /api/docs    Health: /healthz    Ctrl-C stops Satu.", ""]
+        lines += ["", "  API docs: /api/docs    Health: /healthz    "
+                  "Ctrl-C stops Satu.", ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()

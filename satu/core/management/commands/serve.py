@@ -37,8 +37,10 @@ class Command(BaseCommand):
         options = {"host": host, "port": port, "threads": threads, "ident": "satu"}
         if proxy := os.environ.get("SATU_TRUSTED_PROXY"):
             # Behind a reverse proxy (its address here) honour X-Forwarded-*.
-            options |= {"trusted_proxy": proxy, "clear_untrusted_proxy_headers": True,
-                        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}}
+            options |= {
+                "trusted_proxy": proxy, "clear_untrusted_proxy_headers": True,
+                "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+            }
         server = create_server(application, **options)
         signal.signal(signal.SIGTERM, _stop)
         logger.info("serving on http://%s:%s/", host, port)

@@ -44,4 +44,5 @@ class Command(BaseCommand):
         )
         self.stdout.write("Logins (user / password):")
         for login in loader.demo_logins():
-            self.stdout.write(f"  {login['username']} / {login['password']}  ({login['role']})")
+            self.stdout.write(
+                f"  {login['username']} / {login['password']}  ({login['role']})")

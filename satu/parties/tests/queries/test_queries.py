@@ -64,3 +64,20 @@ def test_duplicates_look_at_all_clients_but_reveal_only_names(manager, other_man
 
     assert found == [{"id": theirs.pk, "name": "PT Cahaya Terang",
                       "reasons": ["same email", "similar name"]}]
+
+
+def test_timeline_text_is_rendered_in_the_readers_language(manager):
+    from django.utils import translation
+
+    from satu.parties import services
+
+    client = services.client_create(actor=manager, name="PT Bahasa")
+    services.client_update(actor=manager, client_id=client.pk, status="client")
+    entries, _cursor = queries.timeline_page(client=client)
+    texts_en = [queries.timeline_summary(e) for e in entries]
+    with translation.override("id"):
+        texts_id = [queries.timeline_summary(e) for e in entries]
+
+    assert texts_en == ["Status changed from Prospect to Client",
+                        f"Client registered by {manager}"]
+    assert texts_id[0] == "Status diubah dari Prospek menjadi Klien"
