@@ -113,3 +113,15 @@ def test_demo_twice_says_it_is_already_loaded():
         call_command("demo", clients=2, stdout=StringIO())
 
     assert Client.objects.count() == 2
+
+
+def test_run_refuses_a_port_that_is_taken():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(CommandError, match=f"Port {port} on 127.0.0.1 is already"):
+            call_command("run", port=port)

@@ -8,6 +8,7 @@ examples per operation), so it runs in seconds; set
 SATU_SCHEMATHESIS_COVERAGE=1 to add schemathesis' boundary-value phase.
 """
 
+import json
 import os
 
 import pytest
@@ -17,6 +18,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from ninja.responses import NinjaJSONEncoder
 from schemathesis.checks import not_a_server_error
 
 from satu.api.main import api
@@ -51,9 +53,10 @@ def _schema():
     # The document the app serves at /api/openapi.json, built in-process
     # (fetching it would need the database before pytest-django sets it up);
     # requests then go through the WSGI application, middleware and all.
-    loaded = schemathesis.openapi.from_dict(
-        api.get_openapi_schema(path_prefix="/api/"), config=CONFIG
+    document = json.loads(
+        json.dumps(api.get_openapi_schema(path_prefix="/api/"), cls=NinjaJSONEncoder)
     )
+    loaded = schemathesis.openapi.from_dict(document, config=CONFIG)
     loaded.app = get_wsgi_application()
     # The file body is binary; its behaviour is covered by the attachment
     # tests, and generating arbitrary bytes for it only slows this run.

@@ -45,8 +45,10 @@ class SatuAPI(NinjaAPI):
         for path_item in schema["paths"].values():
             for method, operation in path_item.items():
                 responses = operation.setdefault("responses", {})
+                declared = {str(status) for status in responses}  # ints from ninja
                 for status, text in _ERROR_RESPONSES.items():
-                    responses.setdefault(status, {"description": text, **error_ref})
+                    if status not in declared:
+                        responses[status] = {"description": text, **error_ref}
                 if method == "post":
                     params = operation.setdefault("parameters", [])
                     names = {p.get("name") for p in params}

@@ -12,7 +12,7 @@ import socket
 import threading
 from datetime import timedelta
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.db.models import Max
 from django.utils import timezone
 
@@ -71,12 +71,15 @@ class Heartbeat:
     def _loop(self) -> None:
         try:
             while not self._stopped.wait(self.interval):
+                close_old_connections()
                 try:
                     self.beat()
                 except DatabaseError:
-                    # The database may be briefly locked or restarting; the next
-                    # beat retries, and /healthz shows the gap meanwhile.
+                    # The database may be briefly locked or restarting: drop this
+                    # thread's connection, retry at the next beat; /healthz shows
+                    # the gap meanwhile.
                     logger.warning("worker heartbeat failed", exc_info=True)
+                    connections.close_all()
         finally:
             connections.close_all()
 

@@ -18,6 +18,7 @@ from ninja.responses import Status
 from pydantic import PlainValidator, WithJsonSchema
 
 from satu.core import audit, features
+from satu.core.api import UserRef
 from satu.parties import queries, services
 
 router = Router(tags=["parties"])
@@ -65,16 +66,6 @@ def _optional_id(**extra):
 # ------------------------------------------------------------------ schemas: shared
 
 
-class UserRef(Schema):
-    id: int
-    username: str
-    full_name: str
-
-    @staticmethod
-    def resolve_full_name(obj) -> str:
-        return obj.get_full_name() or obj.username
-
-
 class GroupRef(Schema):
     id: int
     name: str
@@ -90,7 +81,7 @@ class ChannelRef(Schema):
         return str(obj)
 
 
-class AuditOut(Schema):
+class ClientAuditOut(Schema):
     id: int
     at: datetime
     actor: UserRef | None
@@ -582,7 +573,7 @@ def list_client_contacts(request, client_id: int):
     return queries.client_contacts(client=client)
 
 
-@router.get("/clients/{client_id}/audit", response=list[AuditOut])
+@router.get("/clients/{client_id}/audit", response=list[ClientAuditOut])
 @paginate
 def list_client_audit(request, client_id: int):
     """Who changed what on the client, newest first."""
@@ -605,9 +596,9 @@ def list_counterparties(request, filters: Query[CounterpartyFilters]):
 def post_counterparty(request, payload: CounterpartyIn):
     """Register a legal entity (tax id checked per country), optionally
     linked to a client and with bank accounts."""
-    data = payload.model_dump()
-    data["bank_accounts"] = [dict(a) for a in data["bank_accounts"]]
-    counterparty = services.counterparty_create(actor=request.auth, **data)
+    counterparty = services.counterparty_create(
+        actor=request.auth, **payload.model_dump()
+    )
     return Status(201, queries.counterparty_get(
         actor=request.auth, counterparty_id=counterparty.pk
     ))
@@ -659,8 +650,7 @@ def list_contacts(request, filters: Query[ContactFilters]):
 @router.post("/contacts", response={201: ContactOut})
 def post_contact(request, payload: ContactIn):
     """Create a contact person with phones, emails and roles at clients."""
-    data = payload.model_dump()
-    contact = services.contact_create(actor=request.auth, **data)
+    contact = services.contact_create(actor=request.auth, **payload.model_dump())
     return Status(201, queries.contact_get(actor=request.auth, contact_id=contact.pk))
 
 

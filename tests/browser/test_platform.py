@@ -11,8 +11,6 @@ from satu.parties.tests.factories import ClientFactory
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    # Stand-ins for the parties list screens keep the navigation complete.
-    pytest.mark.urls("satu.web.tests.urls"),
 ]
 
 

@@ -245,10 +245,21 @@ def test_unexpected_error_is_500_without_traceback(
     assert b"Traceback" not in response.content
 
 
-def test_unknown_api_path_is_404(api_client, manager):
-    response = api_client.as_user(manager).get("/api/v1/nothing-here")
+def test_unknown_api_path_is_a_json_404(api_client, manager):
+    http = api_client.as_user(manager)
 
-    assert response.status_code == 404
+    for url in ("/api/v1/nothing-here", "/api/v1/clients/"):
+        response = http.get(url)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+def test_wrong_method_is_a_json_405(api_client, manager):
+    response = api_client.as_user(manager).delete(CLIENTS)
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert set(response["Allow"].split(", ")) == {"GET", "POST"}
 
 
 # ------------------------------------------------------------------ pagination

@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand
-from django.db import DatabaseError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections
 
 from satu.core.models import SystemFlag
 from satu.core.roles import role_label
@@ -59,9 +59,15 @@ class Command(BaseCommand):
 
     def handle(self, *, host, port, no_worker, **_options):
         if _listening(host, port):
-            self.stderr.write(f"Port {port} on {host} is already in use; "
-                              "stop the other server or choose --port.")
-            sys.exit(1)
+            raise CommandError(f"Port {port} on {host} is already in use; "
+                               "stop the other server or choose --port.")
+        stop = {"signal": None}
+
+        def request_stop(signum, _frame):
+            stop["signal"] = signum
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
         base = [sys.executable, "-m", "satu.cli"]
         commands = {"server": [*base, "serve", "--host", host, "--port", str(port)]}
         if not no_worker:
@@ -71,14 +77,6 @@ class Command(BaseCommand):
                 cmd, start_new_session=True, preexec_fn=_die_with_parent)
             for name, cmd in commands.items()
         }
-        stop = {"signal": None}
-
-        def request_stop(signum, _frame):
-            stop["signal"] = signum
-
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
-
         announced = False
         failed = None
         while stop["signal"] is None and failed is None:
@@ -88,6 +86,7 @@ class Command(BaseCommand):
             if not announced and failed is None and _listening(host, port):
                 self._announce(host, port, with_worker=not no_worker)
                 announced = True
+                connections.close_all()  # the supervisor needs no database
             time.sleep(0.2)
 
         if failed:

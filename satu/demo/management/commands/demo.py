@@ -17,6 +17,10 @@ class Command(BaseCommand):
                             help="How many clients (default %(default)s).")
         parser.add_argument("--seed", type=int, default=loader.DEFAULT_SEED)
 
+    def say(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()  # progress shows also when piped, as under `make run`
+
     def handle(self, *, if_empty, clients, seed, verbosity, **_options):
         if clients < 1:
             raise CommandError("--clients must be at least 1.")
@@ -31,10 +35,12 @@ class Command(BaseCommand):
                 "This database holds data that is not demo data; `satu demo` only "
                 "loads into an empty database. Point DATABASE_URL at a new database."
             )
-        progress = self.stdout.write if verbosity > 0 else None
-        self.stdout.write(f"Loading the demo company ({clients:,} clients) ...")
+        if verbosity > 0:
+            slow = "; this takes about a minute" if clients >= 1000 else ""
+            self.say(f"Loading the demo company ({clients:,} clients){slow} ...")
         try:
-            summary = loader.load(seed=seed, clients=clients, progress=progress)
+            summary = loader.load(seed=seed, clients=clients,
+                                  progress=self.say if verbosity > 0 else None)
         except loader.DemoRefused:
             raise CommandError("The database stopped being empty; nothing loaded.")
         self.stdout.write(
