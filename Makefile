@@ -41,7 +41,7 @@ run: install
 	@$(BIN)/satu demo --if-empty
 	$(BIN)/satu run --host $(HOST) --port $(PORT)
 
-test: install system-deps test-sqlite test-postgres
+test: install system-deps lint test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "== tests on SQLite =="
@@ -61,8 +61,12 @@ lint: install
 bench: install
 	@echo "No benchmark workloads are implemented yet (W1/W2 arrive with trade and stock)."
 
+# Refresh the Indonesian catalogue after changing UI strings, then translate
+# the new entries in locale/id/LC_MESSAGES/django.po and run it again.
 messages: install
-	cd satu && ../$(BIN)/django-admin makemessages -l id --ignore 'tests/*' && ../$(BIN)/django-admin compilemessages
+	$(BIN)/python manage.py makemessages -l id --ignore='.venv/*' --ignore='tests/*' \
+	  --ignore='*/tests/*' --ignore='var/*' --ignore='node_modules/*'
+	$(BIN)/python manage.py compilemessages -l id --ignore='.venv/*' 
 
 clean:
 	rm -rf $(VENV) var/static var/tools

@@ -34,7 +34,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("SATU_DEBUG")
-ALLOWED_HOSTS = os.environ.get("SATU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+ALLOWED_HOSTS = os.environ.get(
+    "SATU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver"
+).split(",")
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("SATU_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
@@ -115,7 +117,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
@@ -143,7 +148,9 @@ if redis_url := os.environ.get("REDIS_URL"):
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("SATU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+        "BACKEND": os.environ.get(
+            "SATU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"
+        )
     }
 }
 
@@ -171,13 +178,22 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SATU_ATTACHMENT_MAX_BYTES = int(os.environ.get("SATU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024))
+SATU_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("SATU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+)
 SATU_ATTACHMENT_TYPES = [
-    "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp",
-    "text/plain", "text/csv",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "text/csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/msword", "application/vnd.ms-excel", "application/zip",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/zip",
 ]
 SATU_IMPORT_MAX_BYTES = int(os.environ.get("SATU_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 SATU_IMPORT_MAX_ROWS = int(os.environ.get("SATU_IMPORT_MAX_ROWS", "50000"))
@@ -204,7 +220,10 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json"},
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("SATU_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": os.environ.get("SATU_LOG_LEVEL", "INFO"),
+    },
     "loggers": {
         # Through the root JSON handler only (Django's own console handler
         # would print the same lines again in plain text under DEBUG).

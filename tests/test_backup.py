@@ -31,15 +31,23 @@ COMPARED = {
 def given_some_business_data():
     admin = make_user("boss", superuser=True)
     client = services.client_create(
-        actor=admin, name="Toko Sumber Makmur", phone="+62 21 5550 1234",
-        email="info@sumbermakmur.co.id", status="client", allow_duplicate=True,
+        actor=admin,
+        name="Toko Sumber Makmur",
+        phone="+62 21 5550 1234",
+        email="info@sumbermakmur.co.id",
+        status="client",
+        allow_duplicate=True,
     )
     services.counterparty_create(
-        actor=admin, legal_name="PT Sumber Makmur Jaya", tax_id="01.312.166.0-091.000",
+        actor=admin,
+        legal_name="PT Sumber Makmur Jaya",
+        tax_id="01.312.166.0-091.000",
         client_id=client.pk,
     )
     services.contact_create(
-        actor=admin, first_name="Dewi", last_name="Lestari",
+        actor=admin,
+        first_name="Dewi",
+        last_name="Lestari",
         phones=["+62 812 1234 5678"],
         client_roles=[{"client_id": client.pk, "role": "Purchasing"}],
     )
@@ -54,14 +62,22 @@ def rows(cursor, table: str) -> list[tuple]:
 def satu(*args, env: dict, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real `satu` command in a child process."""
     return subprocess.run(
-        [sys.executable, "-m", "satu.cli", *args], cwd=ROOT, env={**os.environ, **env},
-        capture_output=True, text=True, timeout=240, check=check,
+        [sys.executable, "-m", "satu.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=check,
     )
 
 
 def child_env(tmp_path, database_url: str) -> dict:
-    return {"DATABASE_URL": database_url, "SATU_VAR_DIR": str(tmp_path / "var"),
-            "DJANGO_SETTINGS_MODULE": "config.settings"}
+    return {
+        "DATABASE_URL": database_url,
+        "SATU_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -102,14 +118,20 @@ def test_postgresql_round_trip_restores_every_row(tmp_path):
     assert backup.read_bytes()[:5] == b"PGDMP"
 
     params = connection.settings_dict
-    server = {"host": params["HOST"] or None, "port": params["PORT"] or None,
-              "user": params["USER"] or None, "password": params["PASSWORD"] or None}
+    server = {
+        "host": params["HOST"] or None,
+        "port": params["PORT"] or None,
+        "user": params["USER"] or None,
+        "password": params["PASSWORD"] or None,
+    }
     name = f"satu_ops_restore_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = (f"postgres://{params['USER']}:{params['PASSWORD'] or ''}@"
-               f"{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{name}")
+        url = (
+            f"postgres://{params['USER']}:{params['PASSWORD'] or ''}@"
+            f"{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{name}"
+        )
         done = satu("restore", str(backup), env=child_env(tmp_path, url))
         assert f"Restored {backup} into the postgresql database." in done.stdout
         with psycopg.connect(dbname=name, **server) as restored:

@@ -24,8 +24,16 @@ def test_satu_without_arguments_prints_its_commands(capsys):
 
     usage = capsys.readouterr().out
     assert usage.startswith("usage: satu COMMAND [options]")
-    for command in ("migrate", "run", "serve", "worker", "demo",
-                    "token create USERNAME", "backup FILE", "restore FILE"):
+    for command in (
+        "migrate",
+        "run",
+        "serve",
+        "worker",
+        "demo",
+        "token create USERNAME",
+        "backup FILE",
+        "restore FILE",
+    ):
         assert command in usage
 
 

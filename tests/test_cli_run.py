@@ -26,8 +26,12 @@ pytestmark = pytest.mark.skipif(
 def home(tmp_path_factory):
     """A migrated database with a small demo, used by the processes below."""
     var = tmp_path_factory.mktemp("satu-var")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{var / 'satu.sqlite3'}",
-           "SATU_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{var / 'satu.sqlite3'}",
+        "SATU_VAR_DIR": str(var),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     env.pop("SATU_TASKS_BACKEND", None)  # the real database backend
     satu(env, "migrate", "-v0")
     satu(env, "demo", "--if-empty", "--clients", "5", "-v0")
@@ -35,8 +39,15 @@ def home(tmp_path_factory):
 
 
 def satu(env, *args, timeout=180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "satu.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "satu.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
 
 
 def free_port() -> int:
@@ -53,8 +64,12 @@ def get_json(url: str):
 def test_migrate_creates_the_cache_table(home):
     var, _env = home
 
-    tables = {row[0] for row in sqlite3.connect(var / "satu.sqlite3").execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {
+        row[0]
+        for row in sqlite3.connect(var / "satu.sqlite3").execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+    }
 
     assert {"satu_cache", "django_session", "core_user", "parties_client"} <= tables
 
@@ -72,7 +87,11 @@ def test_run_serves_with_a_worker_and_stops_cleanly_on_sigterm(home):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "satu.cli", "run", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         health = None
@@ -98,6 +117,9 @@ def test_run_serves_with_a_worker_and_stops_cleanly_on_sigterm(home):
     assert f"Satu is running at http://127.0.0.1:{port}/" in out
     assert "admin      / admin — superuser" in out
     assert "Satu stopped." in out
-    heartbeats = sqlite3.connect(var / "satu.sqlite3").execute(
-        "SELECT COUNT(*) FROM core_workerheartbeat").fetchone()[0]
+    heartbeats = (
+        sqlite3.connect(var / "satu.sqlite3")
+        .execute("SELECT COUNT(*) FROM core_workerheartbeat")
+        .fetchone()[0]
+    )
     assert heartbeats == 0

@@ -12,8 +12,9 @@ from satu.core.models import WorkerHeartbeat
 
 def beat(seconds_ago: float, worker_id: str = "w1") -> WorkerHeartbeat:
     at = timezone.now() - timedelta(seconds=seconds_ago)
-    return WorkerHeartbeat.objects.create(worker_id=worker_id, hostname="host", pid=42,
-                                          started_at=at, last_seen=at)
+    return WorkerHeartbeat.objects.create(
+        worker_id=worker_id, hostname="host", pid=42, started_at=at, last_seen=at
+    )
 
 
 @pytest.mark.django_db
@@ -50,8 +51,11 @@ def test_healthz_with_a_stale_heartbeat_reports_when_the_worker_was_last_seen(cl
     body = client.get("/healthz").json()
 
     assert body["status"] == "degraded"
-    assert body["worker"] == {"ok": False, "last_seen": row.last_seen.isoformat(),
-                              "alive": 0}
+    assert body["worker"] == {
+        "ok": False,
+        "last_seen": row.last_seen.isoformat(),
+        "alive": 0,
+    }
 
 
 @pytest.mark.django_db
@@ -61,8 +65,11 @@ def test_healthz_counts_only_fresh_workers(client):
 
     body = client.get("/healthz").json()
 
-    assert body["worker"] == {"ok": True, "last_seen": fresh.last_seen.isoformat(),
-                              "alive": 1}
+    assert body["worker"] == {
+        "ok": True,
+        "last_seen": fresh.last_seen.isoformat(),
+        "alive": 1,
+    }
 
 
 @pytest.mark.django_db

@@ -32,14 +32,16 @@ def test_db_worker_runs_a_queued_job_to_done(settings, counting_job):
     # given a job queued on the database backend
     settings.TASKS = DATABASE_TASKS
     actor = make_user("alice")
-    job = jobs.job_start(actor=actor, kind="test.count", title="Count",
-                         params={"n": 21})
+    job = jobs.job_start(
+        actor=actor, kind="test.count", title="Count", params={"n": 21}
+    )
     assert Job.objects.get(pk=job.pk).state == Job.State.QUEUED
     assert counting_job == []
 
     # when the worker runs the queue once
-    call_command("db_worker", batch=True, startup_delay=False, reload=False,
-                 verbosity=0)
+    call_command(
+        "db_worker", batch=True, startup_delay=False, reload=False, verbosity=0
+    )
 
     # then the job ran in the worker and is done with its result
     job.refresh_from_db()
@@ -53,16 +55,17 @@ def test_db_worker_runs_a_queued_job_to_done(settings, counting_job):
 def test_satu_worker_batch_runs_jobs_and_leaves_no_heartbeat(settings, counting_job):
     settings.TASKS = DATABASE_TASKS
     actor = make_user("alice")
-    first = jobs.job_start(actor=actor, kind="test.count", title="One",
-                           params={"n": 1})
-    second = jobs.job_start(actor=actor, kind="test.count", title="Two",
-                            params={"n": 2})
+    first = jobs.job_start(actor=actor, kind="test.count", title="One", params={"n": 1})
+    second = jobs.job_start(
+        actor=actor, kind="test.count", title="Two", params={"n": 2}
+    )
 
     call_command("worker", batch=True, verbosity=0)
 
     assert sorted(counting_job) == [1, 2]
     states = Job.objects.filter(pk__in=[first.pk, second.pk]).values_list(
-        "state", "progress")
+        "state", "progress"
+    )
     assert list(states) == [(Job.State.DONE, 100), (Job.State.DONE, 100)]
     assert WorkerHeartbeat.objects.count() == 0
 
@@ -93,8 +96,9 @@ def test_heartbeat_row_lives_while_the_worker_runs():
 @pytest.mark.django_db
 def test_heartbeat_start_forgets_workers_dead_for_a_day():
     old = timezone.now() - timezone.timedelta(days=2)
-    WorkerHeartbeat.objects.create(worker_id="dead", hostname="h", pid=1,
-                                   started_at=old, last_seen=old)
+    WorkerHeartbeat.objects.create(
+        worker_id="dead", hostname="h", pid=1, started_at=old, last_seen=old
+    )
     heartbeat = Heartbeat("alive", interval=60)
 
     heartbeat.start()

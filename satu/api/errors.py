@@ -83,23 +83,34 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
-        return respond(request, exc.http_status, error_body(
-            exc.code, exc.message, exc.fields, **exc.context
-        ))
+        return respond(
+            request,
+            exc.http_status,
+            error_body(exc.code, exc.message, exc.fields, **exc.context),
+        )
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):
-        return respond(request, 422, error_body(
-            "validation_error", _("Some fields are not valid."),
-            validation_fields(exc.errors),
-        ))
+        return respond(
+            request,
+            422,
+            error_body(
+                "validation_error",
+                _("Some fields are not valid."),
+                validation_fields(exc.errors),
+            ),
+        )
 
     @api.exception_handler(AuthenticationError)
     def not_authenticated(request, exc):
-        response = respond(request, 401, error_body(
-            "not_authenticated",
-            _("Log in, or send an API token as “Authorization: Bearer <token>”."),
-        ))
+        response = respond(
+            request,
+            401,
+            error_body(
+                "not_authenticated",
+                _("Log in, or send an API token as “Authorization: Bearer <token>”."),
+            ),
+        )
         response["WWW-Authenticate"] = 'Bearer realm="satu"'
         return response
 
@@ -121,16 +132,27 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DjangoPermissionDenied)
     def forbidden(request, exc):
-        return respond(request, 403, error_body(
-            "permission_denied", _("You do not have permission to do this.")
-        ))
+        return respond(
+            request,
+            403,
+            error_body(
+                "permission_denied", _("You do not have permission to do this.")
+            ),
+        )
 
     @api.exception_handler(Exception)
     def unexpected(request, exc: Exception):
         logger.exception(
             "API error on %s %s", request.method, request.path, exc_info=exc
         )
-        return respond(request, 500, error_body(
-            "server_error",
-            _("Something went wrong on our side. The administrator can see the log."),
-        ))
+        return respond(
+            request,
+            500,
+            error_body(
+                "server_error",
+                _(
+                    "Something went wrong on our side. "
+                    "The administrator can see the log."
+                ),
+            ),
+        )

@@ -87,7 +87,8 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> HttpResponse:
         exc = IdempotencyKeyReused()
         return _json(exc.http_status, error_body(exc.code, exc.message))
     response = HttpResponse(
-        bytes(record.response_body), status=record.status_code,
+        bytes(record.response_body),
+        status=record.status_code,
         content_type="application/json",
     )
     response["Idempotent-Replayed"] = "true"
@@ -111,10 +112,14 @@ def idempotent(run):
             return run(request, *args, **kwargs)  # answers 401/403 itself
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            return _json(422, error_body(
-                "validation_error", _("Some fields are not valid."),
-                {HEADER: [_("Use 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH}]},
-            ))
+            return _json(
+                422,
+                error_body(
+                    "validation_error",
+                    _("Some fields are not valid."),
+                    {HEADER: [_("Use 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH}]},
+                ),
+            )
         request_hash = fingerprint(request)
         try:
             with transaction.atomic():
@@ -128,8 +133,11 @@ def idempotent(run):
                     failed = response
                 else:
                     IdempotencyRecord.objects.create(
-                        user=user, key=key, path=request.path[:500],
-                        request_hash=request_hash, status_code=response.status_code,
+                        user=user,
+                        key=key,
+                        path=request.path[:500],
+                        request_hash=request_hash,
+                        status_code=response.status_code,
                         response_body=bytes(response.content),
                     )
                     return response

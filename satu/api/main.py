@@ -40,8 +40,11 @@ class SatuAPI(NinjaAPI):
         components = schema.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
         schemas["Error"] = errors.ErrorOut.model_json_schema()
-        error_ref = {"content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Error"}}}}
+        error_ref = {
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+            }
+        }
         for path_item in schema["paths"].values():
             for method, operation in path_item.items():
                 responses = operation.setdefault("responses", {})

@@ -31,7 +31,9 @@ MAX_PAGE = 1_000_000
 class PageParams(Schema):
     page: int = Field(1, ge=1, le=MAX_PAGE, description="1-based page number.")
     page_size: int = Field(
-        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE,
+        DEFAULT_PAGE_SIZE,
+        ge=1,
+        le=MAX_PAGE_SIZE,
         description=f"Items per page (at most {MAX_PAGE_SIZE}).",
     )
 
@@ -55,7 +57,7 @@ def paginate_items(items, *, page: int, page_size: int, request: HttpRequest) ->
         count = items.all().count()
     except AttributeError:
         count = len(items)
-    rows = list(items[offset:offset + page_size]) if offset < count else []
+    rows = list(items[offset : offset + page_size]) if offset < count else []
     more = offset + page_size < count
     return {
         "items": rows,
@@ -74,6 +76,8 @@ class PagePagination(PaginationBase):
 
     def paginate_queryset(self, queryset, pagination: PageParams, request, **params):
         return paginate_items(
-            queryset, page=pagination.page, page_size=pagination.page_size,
+            queryset,
+            page=pagination.page,
+            page_size=pagination.page_size,
             request=request,
         )

@@ -19,11 +19,14 @@ def _json_not_allowed(view):
         response = view(request, *args, **kwargs)
         if isinstance(response, HttpResponseNotAllowed):
             allowed = response["Allow"]
-            response = JsonResponse(error_body(
-                "method_not_allowed",
-                _("This address does not take %(method)s; it takes %(allowed)s.")
-                % {"method": request.method, "allowed": allowed},
-            ), status=405)
+            response = JsonResponse(
+                error_body(
+                    "method_not_allowed",
+                    _("This address does not take %(method)s; it takes %(allowed)s.")
+                    % {"method": request.method, "allowed": allowed},
+                ),
+                status=405,
+            )
             response["Allow"] = allowed
         return response
 

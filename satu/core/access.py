@@ -13,8 +13,13 @@ _visible: dict[str, tuple[type[models.Model], Callable]] = {}
 _change_perms: dict[str, str] = {}
 
 
-def register(object_type: str, model: type[models.Model], visible: Callable,
-             *, change_perm: str | None = None) -> None:
+def register(
+    object_type: str,
+    model: type[models.Model],
+    visible: Callable,
+    *,
+    change_perm: str | None = None,
+) -> None:
     """`visible(actor) -> QuerySet` of records of `model` the actor may see;
     `change_perm` is the permission needed to add things (files) to one."""
     _visible[object_type] = (model, visible)

@@ -34,10 +34,16 @@ class AccessLogMiddleware:
         level = logging.DEBUG if request.path.startswith(QUIET_PATHS) else logging.INFO
         if logger.isEnabledFor(level):
             logger.log(
-                level, "%s %s %s", request.method, request.path, response.status_code,
+                level,
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
                 extra={
-                    "method": request.method, "path": request.path,
-                    "status_code": response.status_code, "duration_ms": duration_ms,
+                    "method": request.method,
+                    "path": request.path,
+                    "status_code": response.status_code,
+                    "duration_ms": duration_ms,
                     "user": _username(request),
                 },
             )

@@ -76,7 +76,8 @@ class MeOut(Schema):
     def resolve_roles(obj) -> list[dict]:
         return [
             {"code": g.name, "label": roles.role_label(g.name)}
-            for g in obj.groups.order_by("name") if g.name in roles.ROLES
+            for g in obj.groups.order_by("name")
+            if g.name in roles.ROLES
         ]
 
     @staticmethod
@@ -107,7 +108,8 @@ class CustomFieldIn(Schema):
     label: str = Field(min_length=1, max_length=100)
     field_type: FieldType
     choices: list[Choice] = Field(
-        default_factory=list, max_length=200,
+        default_factory=list,
+        max_length=200,
         description="Allowed values of a `choice` field.",
     )
     required: bool = False
@@ -276,11 +278,15 @@ def patch_custom_field(request, field_id: int, payload: CustomFieldPatch):
     type stay fixed). Needs `core.change_customfield`."""
     field = custom_fields.custom_field_get(field_id=field_id)
     current = {
-        "label": field.label, "choices": field.choices, "required": field.required,
-        "position": field.position, "is_active": field.is_active,
+        "label": field.label,
+        "choices": field.choices,
+        "required": field.required,
+        "position": field.position,
+        "is_active": field.is_active,
     }
-    changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items()
-               if v is not None}
+    changes = {
+        k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None
+    }
     return custom_fields.custom_field_update(
         actor=request.auth, field_id=field.pk, **{**current, **changes}
     )
@@ -291,9 +297,12 @@ def patch_custom_field(request, field_id: int, payload: CustomFieldPatch):
 
 def _feature_out(feature, state: dict[str, bool]) -> dict:
     return {
-        "code": feature.code, "label": str(feature.label),
-        "description": str(feature.description), "default": feature.default,
-        "parent": feature.parent, "enabled": state.get(feature.code, True),
+        "code": feature.code,
+        "label": str(feature.label),
+        "description": str(feature.description),
+        "default": feature.default,
+        "parent": feature.parent,
+        "enabled": state.get(feature.code, True),
     }
 
 
@@ -346,9 +355,11 @@ def list_audit(request, filters: Query[AuditFilters]):
             actor=actor, object_type=filters.object_type, object_id=filters.object_id
         )
     entries = audit.audit_entry_list(
-        actor_id=filters.actor_id, action=filters.action or "",
+        actor_id=filters.actor_id,
+        action=filters.action or "",
         content_type_id=content_type.pk if content_type else None,
-        date_from=filters.date_from, date_to=filters.date_to,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
     )
     if filters.object_id is not None:
         entries = entries.filter(object_id=filters.object_id)
@@ -372,7 +383,8 @@ def get_job(request, job_id: int):
 def list_attachments(request, subject: Query[AttachmentSubject]):
     """Files attached to a record the user can see."""
     record = access.visible_get(
-        actor=request.auth, object_type=subject.object_type,
+        actor=request.auth,
+        object_type=subject.object_type,
         object_id=subject.object_id,
     )
     return attachments.attachments_for(record)
@@ -384,8 +396,10 @@ def post_attachment(
 ):
     """Attach a file (multipart upload) to a record the user can see."""
     attachment = attachments.attachment_add(
-        actor=request.auth, object_type=subject.object_type,
-        object_id=subject.object_id, uploaded=file,
+        actor=request.auth,
+        object_type=subject.object_type,
+        object_id=subject.object_id,
+        uploaded=file,
     )
     return Status(201, attachment)
 
@@ -393,11 +407,18 @@ def post_attachment(
 @router.get(
     "/attachments/{attachment_id}/download",
     response={200: None},
-    openapi_extra={"responses": {"200": {
-        "description": "The file.",
-        "content": {"application/octet-stream": {
-            "schema": {"type": "string", "format": "binary"}}},
-    }}},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file.",
+                "content": {
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            }
+        }
+    },
 )
 def download_attachment(request, attachment_id: int):
     """The file, if the user can see the record it belongs to (else 404)."""
@@ -409,7 +430,9 @@ def download_attachment(request, attachment_id: int):
     except FileNotFoundError:
         raise NotFound(_("The file is missing from storage.")) from None
     return FileResponse(
-        handle, as_attachment=True, filename=attachment.name,
+        handle,
+        as_attachment=True,
+        filename=attachment.name,
         content_type=attachment.mime_type,
     )
 
@@ -436,9 +459,10 @@ def post_token(request, payload: TokenIn):
 @router.delete("/tokens/{token_id}", response={204: None})
 def delete_token(request, token_id: int):
     """Revoke one of the user's own tokens."""
-    if not any(t.pk == token_id and t.revoked_at is None
-               for t in tokens.api_token_list(actor=request.auth)):
+    if not any(
+        t.pk == token_id and t.revoked_at is None
+        for t in tokens.api_token_list(actor=request.auth)
+    ):
         raise NotFound(_("Token not found."))
     tokens.api_token_revoke(token_id=token_id, actor=request.auth)
     return Status(204, None)
-

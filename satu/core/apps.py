@@ -13,8 +13,13 @@ class CoreConfig(AppConfig):
         # Roles are configuration, not business rules: syncing groups after
         # migrate is the one use of a signal here.
         post_migrate.connect(roles.sync_roles, sender=self)
-        roles.grant(roles.ADMINISTRATOR, [
-            "core.change_featuretoggle", "core.add_customfield",
-            "core.change_customfield", "core.view_auditentry",
-        ])
+        roles.grant(
+            roles.ADMINISTRATOR,
+            [
+                "core.change_featuretoggle",
+                "core.add_customfield",
+                "core.change_customfield",
+                "core.view_auditentry",
+            ],
+        )
         roles.grant(roles.DIRECTOR, ["core.view_auditentry"])

@@ -43,7 +43,9 @@ def _check(uploaded) -> str:
             fields={"file": [_("File too large.")]},
         )
     if uploaded.size == 0:
-        raise ValidationFailed(_("The file is empty."), fields={"file": [_("Empty file.")]})
+        raise ValidationFailed(
+            _("The file is empty."), fields={"file": [_("Empty file.")]}
+        )
     guessed = mimetypes.guess_type(uploaded.name)[0] or "application/octet-stream"
     if guessed not in settings.SATU_ATTACHMENT_TYPES:
         raise ValidationFailed(
@@ -55,7 +57,8 @@ def _check(uploaded) -> str:
     signatures = _SIGNATURES.get(guessed)
     if signatures and not any(head.startswith(s) for s in signatures):
         raise ValidationFailed(
-            _("The file content does not match its name (%(type)s).") % {"type": guessed},
+            _("The file content does not match its name (%(type)s).")
+            % {"type": guessed},
             fields={"file": [_("File content does not match its type.")]},
         )
     return guessed
@@ -67,16 +70,26 @@ def attachment_add(*, actor, object_type: str, object_id, uploaded) -> Attachmen
 
     Raises NotFound for an invisible record, PermissionDenied without the
     record type's change permission, ValidationFailed for a bad file."""
-    subject = access.editable_get(actor=actor, object_type=object_type, object_id=object_id)
+    subject = access.editable_get(
+        actor=actor, object_type=object_type, object_id=object_id
+    )
     mime = _check(uploaded)
     attachment = Attachment(
-        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,
-        name=uploaded.name[:255], size=uploaded.size, mime_type=mime, uploaded_by=actor,
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        name=uploaded.name[:255],
+        size=uploaded.size,
+        mime_type=mime,
+        uploaded_by=actor,
     )
     attachment.file.save(uploaded.name, uploaded, save=False)
     attachment.save()
-    audit.record(actor=actor, subject=subject, action="attachment_added",
-                 changes={"attachment": [None, attachment.name]})
+    audit.record(
+        actor=actor,
+        subject=subject,
+        action="attachment_added",
+        changes={"attachment": [None, attachment.name]},
+    )
     for callback in _on_added.get(object_type, []):
         callback(actor=actor, subject=subject, attachment=attachment)
     return attachment
@@ -85,14 +98,19 @@ def attachment_add(*, actor, object_type: str, object_id, uploaded) -> Attachmen
 def attachments_for(subject) -> list[Attachment]:
     return list(
         Attachment.objects.filter(
-            content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk
+            content_type=ContentType.objects.get_for_model(subject),
+            object_id=subject.pk,
         ).select_related("uploaded_by")
     )
 
 
 def attachment_get(*, actor, attachment_id: int) -> Attachment:
     """The attachment, if the actor may see the record it belongs to."""
-    attachment = Attachment.objects.select_related("content_type").filter(pk=attachment_id).first()
+    attachment = (
+        Attachment.objects.select_related("content_type")
+        .filter(pk=attachment_id)
+        .first()
+    )
     if attachment is None:
         raise NotFound()
     code = access.object_type_for_model(attachment.content_type.model_class())

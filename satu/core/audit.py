@@ -7,7 +7,6 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
-
 from django.utils.translation import gettext_lazy as _
 
 from satu.core.models import AuditEntry
@@ -94,8 +93,11 @@ def audit_object_types() -> list[ContentType]:
 
 
 def audit_entry_list(
-    *, actor_id: int | None = None, action: str = "",
-    content_type_id: int | None = None, date_from: date | None = None,
+    *,
+    actor_id: int | None = None,
+    action: str = "",
+    content_type_id: int | None = None,
+    date_from: date | None = None,
     date_to: date | None = None,
 ):
     """Audit entries, newest first, filtered; dates are whole days in the

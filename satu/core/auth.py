@@ -39,9 +39,7 @@ def clear_failures(username: str) -> None:
 class ThrottledAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _(
-            "Wrong username or password. Both are case-sensitive."
-        ),
+        "invalid_login": _("Wrong username or password. Both are case-sensitive."),
         "locked": _(
             "Too many failed login attempts. Wait a few minutes and try again."
         ),

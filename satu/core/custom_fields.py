@@ -79,7 +79,8 @@ def _clean_one(definition: CustomField, raw):
         value = str(raw).strip()
         if value not in definition.choices:
             raise ValueError(
-                _("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choices)}
+                _("Choose one of: %(choices)s.")
+                % {"choices": ", ".join(definition.choices)}
             )
         return value
     if kind == CustomField.Type.BOOL:
@@ -95,7 +96,10 @@ def _clean_one(definition: CustomField, raw):
 
 
 def clean_values(
-    object_type: str, values: dict | None, *, existing: dict | None = None,
+    object_type: str,
+    values: dict | None,
+    *,
+    existing: dict | None = None,
     partial: bool = False,
 ) -> dict:
     """Validate custom values against the definitions; return the stored dict.
@@ -108,7 +112,9 @@ def clean_values(
     errors: dict[str, list] = {}
     for key in values:
         if key not in defs:
-            errors[f"custom.{key}"] = [_("There is no custom field “%(code)s”.") % {"code": key}]
+            errors[f"custom.{key}"] = [
+                _("There is no custom field “%(code)s”.") % {"code": key}
+            ]
     result = dict(existing or {}) if partial else {}
     for code, definition in defs.items():
         if code in values:
@@ -123,8 +129,14 @@ def clean_values(
                 result[code] = cleaned
         elif not partial and existing and code in existing:
             result[code] = existing[code]
-        if definition.required and result.get(code) is None and f"custom.{code}" not in errors:
-            errors[f"custom.{code}"] = [_("%(label)s is required.") % {"label": definition.label}]
+        if (
+            definition.required
+            and result.get(code) is None
+            and f"custom.{code}" not in errors
+        ):
+            errors[f"custom.{code}"] = [
+                _("%(label)s is required.") % {"label": definition.label}
+            ]
     if errors:
         raise ValidationFailed(fields=errors)
     return result
@@ -143,7 +155,9 @@ def filter_queryset(qs: QuerySet, object_type: str, params: dict) -> QuerySet:
         try:
             value = _clean_one(definition, raw)
         except ValueError as exc:
-            raise ValidationFailed(fields={f"cf_{definition.code}": [str(exc)]}) from None
+            raise ValidationFailed(
+                fields={f"cf_{definition.code}": [str(exc)]}
+            ) from None
         qs = qs.filter(**{lookup: value})
     return qs
 
@@ -158,13 +172,20 @@ def form_fields(object_type: str) -> dict[str, forms.Field]:
         elif d.field_type == CustomField.Type.NUMBER:
             field = forms.DecimalField(max_digits=20, decimal_places=6, **common)
         elif d.field_type == CustomField.Type.DATE:
-            field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            field = forms.DateField(
+                widget=forms.DateInput(attrs={"type": "date"}), **common
+            )
         elif d.field_type == CustomField.Type.CHOICE:
-            field = forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in d.choices], **common)
+            field = forms.ChoiceField(
+                choices=[("", "—")] + [(c, c) for c in d.choices], **common
+            )
         else:
             field = forms.NullBooleanField(
-                label=d.label, required=False,
-                widget=forms.Select(choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))]),
+                label=d.label,
+                required=False,
+                widget=forms.Select(
+                    choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))]
+                ),
             )
         fields[f"cf_{d.code}"] = field
     return fields
@@ -183,7 +204,9 @@ def _validate_definition(*, object_type, code, label, field_type, choices) -> li
     if object_type not in _object_types:
         errors["object_type"] = [_("Unknown object type.")]
     if not CODE_RE.match(code or ""):
-        errors["code"] = [_("Use lower-case letters, digits and underscores, starting with a letter.")]
+        errors["code"] = [
+            _("Use lower-case letters, digits and underscores, starting with a letter.")
+        ]
     if not (label or "").strip():
         errors["label"] = [_("This field is required.")]
     elif len(label) > 100:
@@ -200,22 +223,36 @@ def _validate_definition(*, object_type, code, label, field_type, choices) -> li
 
 @transaction.atomic
 def custom_field_create(
-    *, actor, object_type: str, code: str, label: str, field_type: str,
-    choices: list[str] | None = None, required: bool = False, position: int = 0,
+    *,
+    actor,
+    object_type: str,
+    code: str,
+    label: str,
+    field_type: str,
+    choices: list[str] | None = None,
+    required: bool = False,
+    position: int = 0,
 ) -> CustomField:
     """Define a custom field. Raises ValidationFailed (bad or duplicate code),
     PermissionDenied without core.add_customfield."""
     if not actor.has_perm("core.add_customfield"):
         raise PermissionDenied()
     cleaned = _validate_definition(
-        object_type=object_type, code=code, label=label, field_type=field_type,
+        object_type=object_type,
+        code=code,
+        label=label,
+        field_type=field_type,
         choices=choices,
     )
     try:
         with transaction.atomic():
             field = CustomField.objects.create(
-                object_type=object_type, code=code, label=label.strip(),
-                field_type=field_type, choices=cleaned, required=required,
+                object_type=object_type,
+                code=code,
+                label=label.strip(),
+                field_type=field_type,
+                choices=cleaned,
+                required=required,
                 position=position,
             )
     except IntegrityError:
@@ -228,8 +265,14 @@ def custom_field_create(
 
 @transaction.atomic
 def custom_field_update(
-    *, actor, field_id: int, label: str, choices: list[str] | None = None,
-    required: bool = False, position: int = 0, is_active: bool = True,
+    *,
+    actor,
+    field_id: int,
+    label: str,
+    choices: list[str] | None = None,
+    required: bool = False,
+    position: int = 0,
+    is_active: bool = True,
 ) -> CustomField:
     """Change a definition's label, choices, required flag, order or activity.
 
@@ -241,8 +284,11 @@ def custom_field_update(
     if field is None:
         raise NotFound()
     cleaned = _validate_definition(
-        object_type=field.object_type, code=field.code, label=label,
-        field_type=field.field_type, choices=choices,
+        object_type=field.object_type,
+        code=field.code,
+        label=label,
+        field_type=field.field_type,
+        choices=choices,
     )
     fields = ["label", "choices", "required", "position", "is_active"]
     before = audit.snapshot(field, fields)
@@ -250,7 +296,9 @@ def custom_field_update(
     field.position, field.is_active = position, is_active
     field.save()
     audit.record(
-        actor=actor, subject=field, action="updated",
+        actor=actor,
+        subject=field,
+        action="updated",
         changes=audit.diff(before, audit.snapshot(field, fields)),
     )
     return field

@@ -65,7 +65,9 @@ def is_enabled(code: str) -> bool:
 def require(code: str) -> None:
     """Raise FeatureDisabled unless the feature (and its parents) is on."""
     if not is_enabled(code):
-        raise FeatureDisabled(code, _registry[code].label if code in _registry else None)
+        raise FeatureDisabled(
+            code, _registry[code].label if code in _registry else None
+        )
 
 
 @transaction.atomic

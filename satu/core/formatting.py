@@ -25,7 +25,11 @@ def number(value, digits: int | None = None) -> str:
     if value is None:
         return ""
     if digits is not None:
-        return numbers.format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=current_locale())
+        return numbers.format_decimal(
+            value,
+            format=f"#,##0.{'0' * digits}" if digits else "#,##0",
+            locale=current_locale(),
+        )
     return numbers.format_decimal(value, locale=current_locale())
 
 
@@ -39,6 +43,8 @@ def moment(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(
-        timezone.localtime(value), format="medium", locale=current_locale(),
+        timezone.localtime(value),
+        format="medium",
+        locale=current_locale(),
         tzinfo=timezone.get_current_timezone(),
     )

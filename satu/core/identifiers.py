@@ -20,8 +20,12 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise ValueError(_("Enter a valid phone number, e.g. +62 21 555 0123.")) from None
-    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            _("Enter a valid phone number, e.g. +62 21 555 0123.")
+        ) from None
+    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(
+        number
+    ):
         raise ValueError(_("Enter a valid phone number, e.g. +62 21 555 0123."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -11,8 +11,7 @@ import traceback
 from collections.abc import Callable
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from satu.core.errors import DomainError
@@ -28,8 +27,9 @@ def register_handler(kind: str, handler: Callable) -> None:
 
 
 @transaction.atomic
-def job_start(*, actor, kind: str, title: str, params: dict | None = None,
-              input_file=None) -> Job:
+def job_start(
+    *, actor, kind: str, title: str, params: dict | None = None, input_file=None
+) -> Job:
     """Record a queued job and enqueue it after commit."""
     if kind not in _handlers:
         raise DomainError(_("Unknown job kind “%(kind)s”.") % {"kind": kind})
@@ -54,9 +54,11 @@ def _report(job_id: int) -> Callable[[int, str], None]:
 
 def job_run(job_id: int) -> None:
     """Run one job (called by the worker). Failures are stored on the job."""
-    job = Job.objects.select_related("created_by").filter(
-        pk=job_id, state=Job.State.QUEUED
-    ).first()
+    job = (
+        Job.objects.select_related("created_by")
+        .filter(pk=job_id, state=Job.State.QUEUED)
+        .first()
+    )
     if job is None:
         return
     # Messages a job writes are read by its owner: use the owner's language.
@@ -65,12 +67,15 @@ def job_run(job_id: int) -> None:
 
 
 def _run(job: Job) -> None:
-    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.RUNNING, started_at=timezone.now()
+    )
     try:
         result = _handlers[job.kind](job, _report(job.pk)) or {}
     except DomainError as exc:
         Job.objects.filter(pk=job.pk).update(
-            state=Job.State.FAILED, message=str(exc)[:500],
+            state=Job.State.FAILED,
+            message=str(exc)[:500],
             result={"code": exc.code, "detail": str(exc), "fields": exc.fields},
             finished_at=timezone.now(),
         )
@@ -79,14 +84,19 @@ def _run(job: Job) -> None:
         logger.exception("job %s failed", job.pk)
         Job.objects.filter(pk=job.pk).update(
             state=Job.State.FAILED,
-            message=_("The job failed unexpectedly; the administrator can see the log."),
+            message=_(
+                "The job failed unexpectedly; the administrator can see the log."
+            ),
             result={"trace": traceback.format_exc()[-4000:]},
             finished_at=timezone.now(),
         )
         return
     Job.objects.filter(pk=job.pk).update(
-        state=Job.State.DONE, progress=100, result=result,
-        result_url=job.result_url, finished_at=timezone.now(),
+        state=Job.State.DONE,
+        progress=100,
+        result=result,
+        result_url=job.result_url,
+        finished_at=timezone.now(),
         message=result.get("message", _("Done."))[:500],
     )
 

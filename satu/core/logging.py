@@ -13,8 +13,15 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("request_id", "user", "method", "path", "status_code",
-                    "duration_ms", "worker_id"):
+        for key in (
+            "request_id",
+            "user",
+            "method",
+            "path",
+            "status_code",
+            "duration_ms",
+            "worker_id",
+        ):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

@@ -40,11 +40,16 @@ class AuditEntry(models.Model):
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     action = models.CharField(max_length=40)
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+"
+    )
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=255, blank=True)
     changes = models.JSONField(default=dict, blank=True)
@@ -87,14 +92,17 @@ class CustomField(models.Model):
 
     object_type = models.CharField(_("object type"), max_length=64)
     code = models.SlugField(
-        _("code"), max_length=40,
+        _("code"),
+        max_length=40,
         help_text=_("Lower-case letters, digits and underscores; used in the API."),
     )
     label = models.CharField(_("label"), max_length=100)
     field_type = models.CharField(_("type"), max_length=10, choices=Type.choices)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     required = models.BooleanField(_("required"), default=False)
-    position = models.PositiveIntegerField(pgettext_lazy("sort order", "position"), default=0)
+    position = models.PositiveIntegerField(
+        pgettext_lazy("sort order", "position"), default=0
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -149,7 +157,9 @@ class Job(models.Model):
 class Attachment(models.Model):
     """A file held by any business record; visible to whoever sees the record."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+"
+    )
     object_id = models.BigIntegerField()
     file = models.FileField(upload_to="attachments/%Y/%m/")
     name = models.CharField(max_length=255)
@@ -191,7 +201,9 @@ class ApiToken(models.Model):
 class IdempotencyRecord(models.Model):
     """The first response to a POST with an Idempotency-Key, replayed on repeats."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     key = models.CharField(max_length=255)
     path = models.CharField(max_length=500)
     request_hash = models.CharField(max_length=64)
@@ -201,8 +213,13 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")
+            models.UniqueConstraint(
+                fields=["user", "key"], name="idempotency_key_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.status_code}"
 
 
 class LoginFailure(models.Model):
@@ -216,6 +233,9 @@ class LoginFailure(models.Model):
             models.Index(fields=["address", "at"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M}"
+
 
 class WorkerHeartbeat(models.Model):
     worker_id = models.CharField(max_length=64, unique=True)
@@ -224,6 +244,9 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid} ({self.worker_id})"
+
 
 class SystemFlag(models.Model):
     """Installation-wide facts, such as 'this database holds demo data'."""
@@ -231,3 +254,6 @@ class SystemFlag(models.Model):
     key = models.CharField(max_length=64, unique=True)
     value = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -13,10 +13,24 @@ from satu.core.models import User
 
 # Shown first in the time zone picker: where Satu's users mostly work.
 COMMON_TIME_ZONES = [
-    "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Singapore",
-    "Asia/Kuala_Lumpur", "Asia/Bangkok", "Asia/Ho_Chi_Minh", "Asia/Manila",
-    "Asia/Shanghai", "Asia/Tokyo", "Asia/Kolkata", "Asia/Dubai", "Australia/Sydney",
-    "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC",
+    "Asia/Jakarta",
+    "Asia/Makassar",
+    "Asia/Jayapura",
+    "Asia/Singapore",
+    "Asia/Kuala_Lumpur",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Manila",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Australia/Sydney",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
 ]
 
 
@@ -48,8 +62,9 @@ def user_preferences_update(*, actor, language: str, time_zone: str) -> User:
     user.save(update_fields=["language", "time_zone"])
     changes = audit.diff(before, audit.snapshot(user, ["language", "time_zone"]))
     if changes:
-        audit.record(actor=actor, subject=user, action="preferences_updated",
-                     changes=changes)
+        audit.record(
+            actor=actor, subject=user, action="preferences_updated", changes=changes
+        )
     actor.language, actor.time_zone = language, time_zone
     return user
 

@@ -56,10 +56,17 @@ class Heartbeat:
         now = timezone.now()
         WorkerHeartbeat.objects.update_or_create(
             worker_id=self.worker_id,
-            defaults={"hostname": socket.gethostname()[:255], "pid": os.getpid(),
-                      "last_seen": now},
-            create_defaults={"hostname": socket.gethostname()[:255],
-                             "pid": os.getpid(), "started_at": now, "last_seen": now},
+            defaults={
+                "hostname": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "last_seen": now,
+            },
+            create_defaults={
+                "hostname": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "started_at": now,
+                "last_seen": now,
+            },
         )
 
     def start(self) -> None:

@@ -52,7 +52,7 @@ class Summary:
 
 
 def demo_state() -> str:
-    """"demo" (demo loaded), "foreign" (other data) or "empty"."""
+    """ "demo" (demo loaded), "foreign" (other data) or "empty"."""
     if SystemFlag.objects.filter(key=DEMO_FLAG).exists():
         return "demo"
     if User.objects.exists() or Client.objects.exists():
@@ -126,8 +126,10 @@ class _Generator:
     def address(self, city) -> str:
         name, _province, _area, post = city
         street = self.rng.choice(data.STREETS)
-        return (f"{street} No. {self.rng.randint(1, 250)}, {name} "
-                f"{post}{self.rng.randint(100, 999)}")
+        return (
+            f"{street} No. {self.rng.randint(1, 250)}, {name} "
+            f"{post}{self.rng.randint(100, 999)}"
+        )
 
     def npwp(self, kind: str = "01") -> str:
         def make(_attempt):
@@ -142,18 +144,23 @@ class _Generator:
 
 # Trade names by client group: (Indonesian patterns, English patterns).
 TRADES = {
-    "Retail": (["Toko", "Swalayan", "Minimarket", "Warung", "Apotek"],
-               ["Mart", "Store"]),
+    "Retail": (
+        ["Toko", "Swalayan", "Minimarket", "Warung", "Apotek"],
+        ["Mart", "Store"],
+    ),
     "Wholesale": (["Toko Grosir", "Koperasi", "Grosir"], ["Wholesale", "Trading"]),
     "Distributor": (["", ""], ["Distribution", "Trading", "Logistics", "Supplies"]),
-    "Horeca": (["Hotel", "Restoran", "Rumah Makan", "Kedai", "Katering"],
-               ["Hotel", "Café", "Kitchen", "Catering"]),
+    "Horeca": (
+        ["Hotel", "Restoran", "Rumah Makan", "Kedai", "Katering"],
+        ["Hotel", "Café", "Kitchen", "Catering"],
+    ),
 }
 
 
 class DemoLoader:
-    def __init__(self, *, seed: int = DEFAULT_SEED, clients: int = DEFAULT_CLIENTS,
-                 progress=None):
+    def __init__(
+        self, *, seed: int = DEFAULT_SEED, clients: int = DEFAULT_CLIENTS, progress=None
+    ):
         self.gen = _Generator(seed)
         self.rng = self.gen.rng
         self.seed = seed
@@ -170,41 +177,58 @@ class DemoLoader:
         demo_hash = make_password(DEMO_PASSWORD)
         users, memberships, logins = [], [], []
         admin = User(
-            username=ADMIN_LOGIN[0], password=make_password(ADMIN_LOGIN[1]),
-            first_name="Admin", last_name="Satu", email="admin@satuniaga.co.id",
-            is_superuser=True, is_staff=True,
+            username=ADMIN_LOGIN[0],
+            password=make_password(ADMIN_LOGIN[1]),
+            first_name="Admin",
+            last_name="Satu",
+            email="admin@satuniaga.co.id",
+            is_superuser=True,
+            is_staff=True,
         )
         users.append(admin)
         memberships.append((admin, roles.ADMINISTRATOR))
-        logins.append({"username": ADMIN_LOGIN[0], "password": ADMIN_LOGIN[1],
-                       "role": "superuser"})
+        logins.append(
+            {
+                "username": ADMIN_LOGIN[0],
+                "password": ADMIN_LOGIN[1],
+                "role": "superuser",
+            }
+        )
         for role, count in data.STAFF:
             for index in range(count):
                 first, last, _indonesian = self.gen.person()
                 if index == 0:
                     username = data.ROLE_LOGINS[role]
-                    logins.append({"username": username, "password": DEMO_PASSWORD,
-                                   "role": role})
+                    logins.append(
+                        {"username": username, "password": DEMO_PASSWORD, "role": role}
+                    )
                 else:
                     base = f"{_ascii(first)}.{_ascii(last)}"
                     username = self.gen.unique(
                         "username", lambda n, b=base: b if n == 0 else f"{b}{n + 1}"
                     )
                 user = User(
-                    username=username, password=demo_hash, first_name=first,
-                    last_name=last, email=f"{username}@satuniaga.co.id",
+                    username=username,
+                    password=demo_hash,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@satuniaga.co.id",
                     phone=self.gen.mobile().replace(" ", "").replace("-", ""),
                 )
                 users.append(user)
                 memberships.append((user, role))
         User.objects.bulk_create(users)
-        created = {u.username: u for u in User.objects.filter(
-            username__in=[u.username for u in users])}
+        created = {
+            u.username: u
+            for u in User.objects.filter(username__in=[u.username for u in users])
+        }
         Membership = User.groups.through
-        Membership.objects.bulk_create([
-            Membership(user_id=created[u.username].pk, group_id=groups[role].pk)
-            for u, role in memberships
-        ])
+        Membership.objects.bulk_create(
+            [
+                Membership(user_id=created[u.username].pk, group_id=groups[role].pk)
+                for u, role in memberships
+            ]
+        )
         self.admin = created[ADMIN_LOGIN[0]]
         self.by_role: dict[str, list[User]] = {}
         for user, role in memberships[1:]:
@@ -226,23 +250,62 @@ class DemoLoader:
             if not children:
                 self.channels.append(parent)
             for child in children or []:
-                self.channels.append(services.channel_create(
-                    actor=admin, name=child, parent_id=parent.pk))
+                self.channels.append(
+                    services.channel_create(
+                        actor=admin, name=child, parent_id=parent.pk
+                    )
+                )
         define = custom_fields.custom_field_create
-        define(actor=admin, object_type="parties.client", code="industry",
-               label="Industry", field_type="choice", choices=data.INDUSTRIES,
-               position=1)
-        define(actor=admin, object_type="parties.client", code="credit_rating",
-               label="Credit rating (0–100)", field_type="number", position=2)
-        define(actor=admin, object_type="parties.client", code="key_account",
-               label="Key account", field_type="bool", position=3)
-        define(actor=admin, object_type="parties.contact", code="preferred_channel",
-               label="Preferred channel", field_type="choice",
-               choices=["WhatsApp", "Phone", "Email"], position=1)
-        define(actor=admin, object_type="parties.contact", code="birthday",
-               label="Birthday", field_type="date", position=2)
-        define(actor=admin, object_type="parties.counterparty", code="pkp",
-               label="VAT-registered (PKP)", field_type="bool", position=1)
+        define(
+            actor=admin,
+            object_type="parties.client",
+            code="industry",
+            label="Industry",
+            field_type="choice",
+            choices=data.INDUSTRIES,
+            position=1,
+        )
+        define(
+            actor=admin,
+            object_type="parties.client",
+            code="credit_rating",
+            label="Credit rating (0–100)",
+            field_type="number",
+            position=2,
+        )
+        define(
+            actor=admin,
+            object_type="parties.client",
+            code="key_account",
+            label="Key account",
+            field_type="bool",
+            position=3,
+        )
+        define(
+            actor=admin,
+            object_type="parties.contact",
+            code="preferred_channel",
+            label="Preferred channel",
+            field_type="choice",
+            choices=["WhatsApp", "Phone", "Email"],
+            position=1,
+        )
+        define(
+            actor=admin,
+            object_type="parties.contact",
+            code="birthday",
+            label="Birthday",
+            field_type="date",
+            position=2,
+        )
+        define(
+            actor=admin,
+            object_type="parties.counterparty",
+            code="pkp",
+            label="VAT-registered (PKP)",
+            field_type="bool",
+            position=1,
+        )
 
     def record_company(self) -> None:
         company = dict(data.COMPANY)
@@ -250,7 +313,8 @@ class DemoLoader:
             npwp_number(company.pop("npwp_base"), company.pop("tax_office"))
         )
         SystemFlag.objects.update_or_create(
-            key=COMPANY_FLAG, defaults={"value": company})
+            key=COMPANY_FLAG, defaults={"value": company}
+        )
 
     # ------------------------------------------------------------ clients
 
@@ -268,7 +332,8 @@ class DemoLoader:
         id_trades, en_trades = TRADES[group]
         if english:
             words = rng.sample(data.EN_WORDS, 1) + (
-                [rng.choice(data.EN_WORDS)] if rng.random() < 0.2 else [])
+                [rng.choice(data.EN_WORDS)] if rng.random() < 0.2 else []
+            )
             return " ".join(words + [rng.choice(en_trades)]), words, True
         if rng.random() < 0.15:
             # Family businesses named after the owner: "Toko Hendra", "UD Slamet".
@@ -294,15 +359,24 @@ class DemoLoader:
     def _client_fields(self, owner, index) -> dict:
         rng, gen = self.rng, self.gen
         city = gen.city()
-        group = gen.weighted([("Retail", 40), ("Wholesale", 22), ("Distributor", 10),
-                              ("Horeca", 22), ("Government", 6)])
+        group = gen.weighted(
+            [
+                ("Retail", 40),
+                ("Wholesale", 22),
+                ("Distributor", 10),
+                ("Horeca", 22),
+                ("Government", 6),
+            ]
+        )
         person = group in {"Retail", "Horeca"} and rng.random() < 0.18
-        status = gen.weighted([("lead", 14), ("prospect", 20), ("client", 56),
-                               ("former", 10)])
+        status = gen.weighted(
+            [("lead", 14), ("prospect", 20), ("client", 56), ("former", 10)]
+        )
         key_account = status == "client" and rng.random() < 0.1
         custom = {
             "industry": rng.choice(data.INDUSTRY_BY_GROUP[group]),
-            "credit_rating": rng.randint(70, 100) if key_account
+            "credit_rating": rng.randint(70, 100)
+            if key_account
             else rng.randint(20, 95),
             "key_account": key_account,
         }
@@ -310,10 +384,13 @@ class DemoLoader:
             del custom["credit_rating"]
         fields = {
             "kind": Client.Kind.PERSON if person else Client.Kind.COMPANY,
-            "status": status, "owner_id": owner.pk,
-            "group_ids": [self.groups[group].pk], "custom": custom,
+            "status": status,
+            "owner_id": owner.pk,
+            "group_ids": [self.groups[group].pk],
+            "custom": custom,
             "source_channel_id": rng.choice(self.channels).pk,
-            "region": city[1], "address": gen.address(city),
+            "region": city[1],
+            "address": gen.address(city),
         }
         if group == "Wholesale" and rng.random() < 0.2:
             fields["group_ids"].append(self.groups["Retail"].pk)
@@ -323,12 +400,19 @@ class DemoLoader:
             first, last, _indonesian = gen.person()
             full = f"{first} {last}"
             fields["name"] = gen.unique(
-                "client", lambda n: full if n == 0 else f"{full} ({city[0]})")
+                "client", lambda n: full if n == 0 else f"{full} ({city[0]})"
+            )
             fields["phone"] = gen.mobile()
-            fields["email"] = f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99)}@" \
+            fields["email"] = (
+                f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99)}@"
                 + rng.choice(data.MAIL_HOSTS)
-            return fields | {"_words": [], "_english": False, "_city": city,
-                             "_group": group}
+            )
+            return fields | {
+                "_words": [],
+                "_english": False,
+                "_city": city,
+                "_group": group,
+            }
         name, words, english = self._company_name(group, city)
         domain = _ascii(" ".join(words) or name)[:30] or f"client{index}"
         tld = ".com" if english else ".co.id"
@@ -341,8 +425,13 @@ class DemoLoader:
             fields["email"] = f"{mailbox}@{domain}{tld}"
         if rng.random() < 0.55:
             fields["website"] = f"https://www.{domain}{tld}"
-        return fields | {"_words": words, "_english": english, "_city": city,
-                         "_group": group, "_domain": f"{domain}{tld}"}
+        return fields | {
+            "_words": words,
+            "_english": english,
+            "_city": city,
+            "_group": group,
+            "_domain": f"{domain}{tld}",
+        }
 
     def _legal_name(self, fields) -> str:
         rng = self.rng
@@ -354,8 +443,11 @@ class DemoLoader:
             tail = "Indonesia" if rng.random() < 0.6 else rng.choice(data.ID_WORDS)
             return f"{form} {' '.join(words)} {tail}"
         extra = rng.choice(data.ID_WORDS)
-        return f"{form} {' '.join(words)} {extra}" if extra not in words else \
-            f"{form} {' '.join(words)}"
+        return (
+            f"{form} {' '.join(words)} {extra}"
+            if extra not in words
+            else f"{form} {' '.join(words)}"
+        )
 
     def _bank_accounts(self) -> list[dict]:
         if self.rng.random() > 0.6:
@@ -366,8 +458,9 @@ class DemoLoader:
 
     def _counterparties(self, owner, client, fields) -> None:
         gen, rng = self.gen, self.rng
-        kind = "00" if fields["_group"] == "Government" \
-            else rng.choice(["01", "02", "03"])
+        kind = (
+            "00" if fields["_group"] == "Government" else rng.choice(["01", "02", "03"])
+        )
         address = fields["address"]
         story = rng.random()
         if story < 0.05:
@@ -376,8 +469,12 @@ class DemoLoader:
             ended = gen.past_date(date(2019, 1, 1), date(2023, 6, 30))
             old_name = self._legal_name(fields).replace("PT ", "CV ", 1)
             old = services.counterparty_create(
-                actor=owner, legal_name=old_name, tax_id=gen.npwp(kind),
-                registration_address=address, valid_from=started, client_id=client.pk,
+                actor=owner,
+                legal_name=old_name,
+                tax_id=gen.npwp(kind),
+                registration_address=address,
+                valid_from=started,
+                client_id=client.pk,
                 custom={"pkp": False},
             )
             link = old.client_links.get(client=client)
@@ -388,9 +485,14 @@ class DemoLoader:
             start = gen.past_date(date(2015, 1, 1), date(2024, 12, 31))
         legal_name = self._legal_name(fields)
         cp = services.counterparty_create(
-            actor=owner, legal_name=legal_name, tax_id=gen.npwp(kind),
-            registration_address=address, valid_from=start, client_id=client.pk,
-            bank_accounts=self._bank_accounts(), custom={"pkp": rng.random() < 0.7},
+            actor=owner,
+            legal_name=legal_name,
+            tax_id=gen.npwp(kind),
+            registration_address=address,
+            valid_from=start,
+            client_id=client.pk,
+            bank_accounts=self._bank_accounts(),
+            custom={"pkp": rng.random() < 0.7},
         )
         self.summary.counterparties += 1
         if 0.05 <= story < 0.14 and start < date(2024, 6, 30):
@@ -409,10 +511,12 @@ class DemoLoader:
             )
         if fields["_group"] in {"Distributor", "Wholesale"} and rng.random() < 0.06:
             services.counterparty_create(
-                actor=owner, legal_name=f"{legal_name} Cabang {fields['_city'][0]}",
+                actor=owner,
+                legal_name=f"{legal_name} Cabang {fields['_city'][0]}",
                 tax_id=gen.npwp(kind),
                 registration_address=gen.address(fields["_city"]),
-                valid_from=gen.past_date(start, date(2025, 6, 30)), client_id=client.pk,
+                valid_from=gen.past_date(start, date(2025, 6, 30)),
+                client_id=client.pk,
             )
             self.summary.counterparties += 1
 
@@ -428,24 +532,37 @@ class DemoLoader:
                 phones.append(gen.landline(fields["_city"][2]))
             domain = fields.get("_domain")
             if domain and rng.random() < 0.7:
-                local = f"{_ascii(first)}.{_ascii(last)}" if rng.random() < 0.6 else \
-                    _ascii(first)
+                local = (
+                    f"{_ascii(first)}.{_ascii(last)}"
+                    if rng.random() < 0.6
+                    else _ascii(first)
+                )
                 emails = [f"{local}@{domain}"]
             elif rng.random() < 0.6:
-                emails = [f"{_ascii(first)}{_ascii(last)[:6]}{rng.randint(1, 999)}@"
-                          f"{rng.choice(data.MAIL_HOSTS)}"]
+                emails = [
+                    f"{_ascii(first)}{_ascii(last)[:6]}{rng.randint(1, 999)}@"
+                    f"{rng.choice(data.MAIL_HOSTS)}"
+                ]
             else:
                 emails = []
-            custom = {"preferred_channel": gen.weighted(
-                [("WhatsApp", 6), ("Phone", 2), ("Email", 2)])}
+            custom = {
+                "preferred_channel": gen.weighted(
+                    [("WhatsApp", 6), ("Phone", 2), ("Email", 2)]
+                )
+            }
             if rng.random() < 0.3:
                 custom["birthday"] = gen.past_date(date(1960, 1, 1), date(2000, 12, 31))
             contact = services.contact_create(
-                actor=owner, first_name=first, last_name=last,
-                position=data.POSITIONS[role], phones=phones, emails=emails,
+                actor=owner,
+                first_name=first,
+                last_name=last,
+                position=data.POSITIONS[role],
+                phones=phones,
+                emails=emails,
                 custom=custom,
-                client_roles=[{"client_id": client.pk, "role": role,
-                               "is_primary": position == 0}],
+                client_roles=[
+                    {"client_id": client.pk, "role": role, "is_primary": position == 0}
+                ],
             )
             ids.append(contact.pk)
         self.summary.contacts += len(ids)
@@ -461,10 +578,12 @@ class DemoLoader:
             now = timezone.now()
             for _ in range(rng.randint(1, 3)):
                 services.timeline_record(
-                    client_id=client.pk, kind="note", actor=owner,
+                    client_id=client.pk,
+                    kind="note",
+                    actor=owner,
                     summary=rng.choice(data.TIMELINE_NOTES),
-                    at=now - timedelta(days=rng.randint(1, 400),
-                                       minutes=rng.randint(0, 600)),
+                    at=now
+                    - timedelta(days=rng.randint(1, 400), minutes=rng.randint(0, 600)),
                 )
 
     def create_clients(self) -> None:
@@ -486,8 +605,10 @@ class DemoLoader:
                 if owner.pk in last_contact and self.rng.random() < 0.04:
                     # A buyer who works for two businesses of the same manager.
                     services.contact_link(
-                        actor=owner, contact_id=last_contact[owner.pk],
-                        client_id=client.pk, role="Purchasing",
+                        actor=owner,
+                        contact_id=last_contact[owner.pk],
+                        client_id=client.pk,
+                        role="Purchasing",
                     )
                 contact_ids = self._contacts(owner, client, fields)
                 last_contact[owner.pk] = contact_ids[0]
@@ -507,16 +628,24 @@ class DemoLoader:
             self.create_reference_data()
             self.record_company()
             self.create_clients()
-            SystemFlag.objects.update_or_create(key=DEMO_FLAG, defaults={"value": {
-                "loaded_at": timezone.now().isoformat(), "seed": self.seed,
-                "clients": self.summary.clients, "logins": self.logins,
-            }})
+            SystemFlag.objects.update_or_create(
+                key=DEMO_FLAG,
+                defaults={
+                    "value": {
+                        "loaded_at": timezone.now().isoformat(),
+                        "seed": self.seed,
+                        "clients": self.summary.clients,
+                        "logins": self.logins,
+                    }
+                },
+            )
         self.summary.seconds = round(time.monotonic() - started, 1)
         return self.summary
 
 
-def load(*, seed: int = DEFAULT_SEED, clients: int = DEFAULT_CLIENTS,
-         progress=None) -> Summary:
+def load(
+    *, seed: int = DEFAULT_SEED, clients: int = DEFAULT_CLIENTS, progress=None
+) -> Summary:
     """Load the demo company into an empty database (one transaction).
 
     Raises DemoRefused when the database is not empty.

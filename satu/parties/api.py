@@ -40,9 +40,16 @@ def _scalar(value):
 CustomValue = Annotated[
     Any,
     PlainValidator(_scalar),
-    WithJsonSchema({"anyOf": [
-        {"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
-    ]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+            ]
+        }
+    ),
 ]
 ObjectId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Str40 = Annotated[str, Field(max_length=40)]
@@ -152,14 +159,17 @@ class ClientPatch(Schema):
         None, description=CUSTOM_DOC + " Only the codes given change."
     )
     version: int | None = Field(
-        None, ge=1, le=2**31 - 1,
+        None,
+        ge=1,
+        le=2**31 - 1,
         description="The version read; a stale one answers 409 version_conflict.",
     )
 
 
 class ClientFilters(Schema):
     search: str = Field(
-        "", max_length=200,
+        "",
+        max_length=200,
         description="Substring of name, phone, email, tax id, contact or legal name.",
     )
     status: ClientStatus | None = None
@@ -470,9 +480,13 @@ def list_clients(request, filters: Query[ClientFilters]):
     exact otherwise).
     """
     return queries.client_list(
-        actor=request.auth, search=filters.search, status=filters.status or "",
-        owner_id=filters.owner_id, group_id=filters.group_id,
-        channel_id=filters.channel_id, archived=filters.archived,
+        actor=request.auth,
+        search=filters.search,
+        status=filters.status or "",
+        owner_id=filters.owner_id,
+        group_id=filters.group_id,
+        channel_id=filters.channel_id,
+        archived=filters.archived,
         custom=_custom_filters(request),
     ).prefetch_related("groups")
 
@@ -530,11 +544,15 @@ def list_client_timeline(request, client_id: int, params: Query[TimelineParams])
         k.strip() for value in params.kind or [] for k in value.split(",") if k.strip()
     ]
     entries, next_before = queries.timeline_page(
-        client=client, kinds=kinds or None, before_id=params.before,
+        client=client,
+        kinds=kinds or None,
+        before_id=params.before,
         limit=params.page_size,
     )
-    count = client.timeline.filter(kind__in=kinds).count() if kinds else (
-        client.timeline.count()
+    count = (
+        client.timeline.filter(kind__in=kinds).count()
+        if kinds
+        else (client.timeline.count())
     )
     next_url = None
     if next_before is not None:
@@ -599,9 +617,10 @@ def post_counterparty(request, payload: CounterpartyIn):
     counterparty = services.counterparty_create(
         actor=request.auth, **payload.model_dump()
     )
-    return Status(201, queries.counterparty_get(
-        actor=request.auth, counterparty_id=counterparty.pk
-    ))
+    return Status(
+        201,
+        queries.counterparty_get(actor=request.auth, counterparty_id=counterparty.pk),
+    )
 
 
 @router.get("/counterparties/{counterparty_id}", response=CounterpartyOut)
@@ -615,7 +634,8 @@ def patch_counterparty(request, counterparty_id: int, payload: CounterpartyPatch
     `effective_date`, so documents dated before keep the old one."""
     features.require("counterparties")
     services.counterparty_update(
-        actor=request.auth, counterparty_id=counterparty_id,
+        actor=request.auth,
+        counterparty_id=counterparty_id,
         **payload.model_dump(exclude_unset=True),
     )
     return queries.counterparty_get(actor=request.auth, counterparty_id=counterparty_id)
@@ -663,7 +683,8 @@ def get_contact(request, contact_id: int):
 def patch_contact(request, contact_id: int, payload: ContactPatch):
     """Change the fields given; `phones`/`emails` replace the stored lists."""
     services.contact_update(
-        actor=request.auth, contact_id=contact_id,
+        actor=request.auth,
+        contact_id=contact_id,
         **payload.model_dump(exclude_unset=True),
     )
     return queries.contact_get(actor=request.auth, contact_id=contact_id)
@@ -704,4 +725,3 @@ def list_channels(request):
 def post_channel(request, payload: ChannelIn):
     channel = services.channel_create(actor=request.auth, **payload.model_dump())
     return Status(201, channel)
-

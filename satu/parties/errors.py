@@ -10,9 +10,14 @@ class PossibleDuplicate(DomainError):
     http_status = 409
 
     def __init__(self, *, candidates: list[dict]):
-        names = "; ".join(f"{c['name']} ({', '.join(c['reasons'])})" for c in candidates[:5])
+        names = "; ".join(
+            f"{c['name']} ({', '.join(c['reasons'])})" for c in candidates[:5]
+        )
         super().__init__(
-            _("Possible duplicate of: %(names)s. Check them, or confirm to create anyway.")
+            _(
+                "Possible duplicate of: %(names)s. "
+                "Check them, or confirm to create anyway."
+            )
             % {"names": names},
             candidates=candidates,
         )

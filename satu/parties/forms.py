@@ -83,33 +83,44 @@ class ClientForm(CustomFieldsMixin, forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Client.Status.choices)
     owner = forms.ModelChoiceField(label=_("Manager"), queryset=None)
     groups = forms.ModelMultipleChoiceField(
-        label=_("Groups"), queryset=None, required=False,
+        label=_("Groups"),
+        queryset=None,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     source_channel = forms.ModelChoiceField(
         label=_("Source channel"), queryset=None, required=False, empty_label="—"
     )
     phone = forms.CharField(
-        label=_("Phone"), max_length=64, required=False,
+        label=_("Phone"),
+        max_length=64,
+        required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     email = forms.CharField(
-        label=_("Email"), max_length=254, required=False,
+        label=_("Email"),
+        max_length=254,
+        required=False,
         widget=forms.TextInput(attrs={"type": "email"}),
     )
     website = forms.CharField(label=_("Website"), max_length=200, required=False)
     region = forms.CharField(label=_("Region"), max_length=100, required=False)
     address = forms.CharField(
-        label=_("Address"), max_length=2000, required=False,
+        label=_("Address"),
+        max_length=2000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     notes = forms.CharField(
-        label=_("Notes"), max_length=10000, required=False,
+        label=_("Notes"),
+        max_length=10000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     allow_duplicate = forms.BooleanField(
-        label=_("Create anyway"), required=False,
+        label=_("Create anyway"),
+        required=False,
         help_text=_("I checked the clients above; this is a different one."),
         widget=forms.CheckboxInput,
     )
@@ -117,12 +128,19 @@ class ClientForm(CustomFieldsMixin, forms.Form):
     def __init__(self, *args, actor, client: Client | None = None, **kwargs):
         if client is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "name": client.name, "kind": client.kind, "status": client.status,
-                "owner": client.owner_id, "groups": [g.pk for g in client.groups.all()],
-                "source_channel": client.source_channel_id, "phone": client.phone,
-                "email": client.email, "website": client.website,
-                "region": client.region, "address": client.address,
-                "notes": client.notes, "version": client.version,
+                "name": client.name,
+                "kind": client.kind,
+                "status": client.status,
+                "owner": client.owner_id,
+                "groups": [g.pk for g in client.groups.all()],
+                "source_channel": client.source_channel_id,
+                "phone": client.phone,
+                "email": client.email,
+                "website": client.website,
+                "region": client.region,
+                "address": client.address,
+                "notes": client.notes,
+                "version": client.version,
             }
         super().__init__(*args, **kwargs)
         self.creating = client is None
@@ -144,8 +162,17 @@ class ClientForm(CustomFieldsMixin, forms.Form):
         data = self.cleaned_data
         kwargs = {
             key: data[key]
-            for key in ("name", "kind", "status", "phone", "email", "website",
-                        "region", "address", "notes")
+            for key in (
+                "name",
+                "kind",
+                "status",
+                "phone",
+                "email",
+                "website",
+                "region",
+                "address",
+                "notes",
+            )
         }
         kwargs["group_ids"] = [g.pk for g in data["groups"]]
         channel = data["source_channel"]
@@ -160,12 +187,14 @@ def _filter_field(definition: CustomField) -> forms.Field:
     label = definition.label
     if definition.field_type == CustomField.Type.CHOICE:
         return forms.ChoiceField(
-            label=label, required=False,
+            label=label,
+            required=False,
             choices=[("", _("Any"))] + [(c, c) for c in definition.choices],
         )
     if definition.field_type == CustomField.Type.BOOL:
         return forms.ChoiceField(
-            label=label, required=False,
+            label=label,
+            required=False,
             choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))],
         )
     if definition.field_type == CustomField.Type.DATE:
@@ -174,7 +203,8 @@ def _filter_field(definition: CustomField) -> forms.Field:
         )
     if definition.field_type == CustomField.Type.NUMBER:
         return forms.CharField(
-            label=label, required=False,
+            label=label,
+            required=False,
             widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         )
     return forms.CharField(label=label, required=False)
@@ -184,14 +214,20 @@ class ClientFilterForm(forms.Form):
     """The list's search box and filters (GET); custom fields as `cf_<code>`."""
 
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=200,
-        widget=forms.TextInput(attrs={
-            "type": "search", "autocomplete": "off",
-            "placeholder": _("Name, phone, email or tax id"),
-        }),
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "placeholder": _("Name, phone, email or tax id"),
+            }
+        ),
     )
     status = forms.ChoiceField(
-        label=_("Status"), required=False,
+        label=_("Status"),
+        required=False,
         choices=[("", _("Any"))] + list(Client.Status.choices),
     )
     owner = forms.ModelChoiceField(
@@ -228,8 +264,11 @@ class ClientFilterForm(forms.Form):
             "archived": bool(data.get("archived")),
             "custom": {n: data[n] for n in self.custom_names if data.get(n)},
         }
-        for name, key in (("owner", "owner_id"), ("group", "group_id"),
-                          ("channel", "channel_id")):
+        for name, key in (
+            ("owner", "owner_id"),
+            ("group", "group_id"),
+            ("channel", "channel_id"),
+        ):
             if data.get(name) is not None:
                 kwargs[key] = data[name].pk
         return kwargs
@@ -240,7 +279,9 @@ class ClientFilterForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=200,
+        label=_("Search"),
+        required=False,
+        max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
 
@@ -252,22 +293,30 @@ class ContactForm(CustomFieldsMixin, forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     position = forms.CharField(label=_("Position"), max_length=100, required=False)
     phones = forms.CharField(
-        label=_("Phones"), required=False, max_length=2000,
+        label=_("Phones"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("One per line; the first is the main one."),
     )
     emails = forms.CharField(
-        label=_("Emails"), required=False, max_length=5000,
+        label=_("Emails"),
+        required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("One per line; the first is the main one."),
     )
     notes = forms.CharField(
-        label=_("Notes"), max_length=10000, required=False,
+        label=_("Notes"),
+        max_length=10000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     client = forms.IntegerField(widget=forms.HiddenInput, required=False)
     role = forms.CharField(
-        label=_("Role at the client"), max_length=100, required=False,
+        label=_("Role at the client"),
+        max_length=100,
+        required=False,
         help_text=_("For example: Purchaser, Director, Accountant."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -276,8 +325,10 @@ class ContactForm(CustomFieldsMixin, forms.Form):
         if contact is not None and "initial" not in kwargs:
             methods = list(contact.methods.all())
             kwargs["initial"] = {
-                "first_name": contact.first_name, "last_name": contact.last_name,
-                "position": contact.position, "notes": contact.notes,
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "position": contact.position,
+                "notes": contact.notes,
                 "phones": "\n".join(m.value for m in methods if m.kind == "phone"),
                 "emails": "\n".join(m.value for m in methods if m.kind == "email"),
                 "version": contact.version,
@@ -294,8 +345,9 @@ class ContactForm(CustomFieldsMixin, forms.Form):
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        kwargs = {key: data[key] for key in ("first_name", "last_name", "position",
-                                             "notes")}
+        kwargs = {
+            key: data[key] for key in ("first_name", "last_name", "position", "notes")
+        }
         kwargs["phones"] = split_lines(data["phones"])
         kwargs["emails"] = split_lines(data["emails"])
         kwargs["custom"] = self.custom_values()
@@ -307,40 +359,50 @@ class CounterpartyForm(CustomFieldsMixin, forms.Form):
 
     legal_name = forms.CharField(label=_("Legal name"), max_length=255)
     tax_id = forms.CharField(
-        label=_("Tax id"), max_length=64, required=False,
+        label=_("Tax id"),
+        max_length=64,
+        required=False,
         help_text=_("NPWP for Indonesian entities."),
     )
     country = forms.CharField(
-        label=_("Country"), max_length=2, initial="ID",
+        label=_("Country"),
+        max_length=2,
+        initial="ID",
         help_text=_("Two-letter code, e.g. ID."),
         widget=forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
     )
     registration_address = forms.CharField(
-        label=_("Registration address"), max_length=2000, required=False,
+        label=_("Registration address"),
+        max_length=2000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     effective_from = forms.DateField(
-        label=_("Effective from"), required=False,
+        label=_("Effective from"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("A new legal name or address applies to documents from this date."),
     )
     client = forms.IntegerField(widget=forms.HiddenInput, required=False)
     valid_from = forms.DateField(
-        label=_("Trades for the client from"), required=False,
+        label=_("Trades for the client from"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
     account_number = forms.CharField(
         label=_("Account number"), max_length=40, required=False
     )
-    currency = forms.CharField(label=_("Currency"), max_length=3, initial="IDR",
-                               required=False)
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, initial="IDR", required=False
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, counterparty=None, for_client=None, **kwargs):
         if counterparty is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "legal_name": counterparty.legal_name, "tax_id": counterparty.tax_id,
+                "legal_name": counterparty.legal_name,
+                "tax_id": counterparty.tax_id,
                 "country": counterparty.country,
                 "registration_address": counterparty.registration_address,
                 "version": counterparty.version,
@@ -351,8 +413,13 @@ class CounterpartyForm(CustomFieldsMixin, forms.Form):
             for name in ("version", "effective_from"):
                 del self.fields[name]
         else:
-            for name in ("client", "valid_from", "bank_name", "account_number",
-                         "currency"):
+            for name in (
+                "client",
+                "valid_from",
+                "bank_name",
+                "account_number",
+                "currency",
+            ):
                 del self.fields[name]
             self.initial.setdefault("effective_from", today)
         if counterparty is None and for_client is None:
@@ -365,8 +432,11 @@ class CounterpartyForm(CustomFieldsMixin, forms.Form):
 
     @property
     def bank_fields(self):
-        return [self[n] for n in ("bank_name", "account_number", "currency")
-                if n in self.fields]
+        return [
+            self[n]
+            for n in ("bank_name", "account_number", "currency")
+            if n in self.fields
+        ]
 
     def main_fields(self):
         skip = {"bank_name", "account_number", "currency", *self.custom_names}
@@ -374,8 +444,10 @@ class CounterpartyForm(CustomFieldsMixin, forms.Form):
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        kwargs = {key: data[key] for key in ("legal_name", "tax_id", "country",
-                                             "registration_address")}
+        kwargs = {
+            key: data[key]
+            for key in ("legal_name", "tax_id", "country", "registration_address")
+        }
         kwargs["custom"] = self.custom_values()
         if "effective_from" in self.fields:
             kwargs["effective_date"] = data.get("effective_from")
@@ -383,11 +455,13 @@ class CounterpartyForm(CustomFieldsMixin, forms.Form):
             kwargs["valid_from"] = data.get("valid_from")
         has_account = data.get("bank_name") or data.get("account_number")
         if "bank_name" in self.fields and has_account:
-            kwargs["bank_accounts"] = [{
-                "bank_name": data.get("bank_name") or "",
-                "account_number": data.get("account_number") or "",
-                "currency": data.get("currency") or "IDR",
-            }]
+            kwargs["bank_accounts"] = [
+                {
+                    "bank_name": data.get("bank_name") or "",
+                    "account_number": data.get("account_number") or "",
+                    "currency": data.get("currency") or "IDR",
+                }
+            ]
         return kwargs
 
 
@@ -429,6 +503,7 @@ class MergeForm(forms.Form):
     def __init__(self, *args, first: Client, second: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["survivor"].choices = [
-            (str(first.pk), first.name), (str(second.pk), second.name)
+            (str(first.pk), first.name),
+            (str(second.pk), second.name),
         ]
         self.initial.setdefault("survivor", str(first.pk))

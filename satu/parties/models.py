@@ -27,7 +27,11 @@ class Channel(TimeStampedModel):
 
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         verbose_name=_("parent"),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -36,7 +40,9 @@ class Channel(TimeStampedModel):
         ordering = ["name"]
         verbose_name = _("channel")
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="channel_name_unique")
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="channel_name_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -57,19 +63,29 @@ class Client(TimeStampedModel):
         FORMER = "former", _("Former client")
 
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PROSPECT
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="owned_clients", verbose_name=_("manager"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_clients",
+        verbose_name=_("manager"),
     )
     groups = models.ManyToManyField(
         ClientGroup, blank=True, related_name="clients", verbose_name=_("groups")
     )
     source_channel = models.ForeignKey(
-        Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="clients",
+        Channel,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clients",
         verbose_name=_("source channel"),
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -148,9 +164,13 @@ class CounterpartyDetail(models.Model):
         ordering = ["counterparty", "-valid_from"]
         constraints = [
             models.UniqueConstraint(
-                fields=["counterparty", "valid_from"], name="counterparty_detail_date_unique"
+                fields=["counterparty", "valid_from"],
+                name="counterparty_detail_date_unique",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} from {self.valid_from}"
 
 
 class BankAccount(models.Model):
@@ -172,7 +192,9 @@ class BankAccount(models.Model):
 class ClientCounterparty(models.Model):
     """Which legal entities a client trades through, and when (P2)."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="counterparty_links")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="counterparty_links"
+    )
     counterparty = models.ForeignKey(
         Counterparty, on_delete=models.PROTECT, related_name="client_links"
     )
@@ -189,8 +211,13 @@ class ClientCounterparty(models.Model):
         ]
         indexes = [models.Index(fields=["counterparty", "client"])]
 
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.counterparty_id} from {self.valid_from}"
+
     def is_valid_on(self, day) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+        return self.valid_from <= day and (
+            self.valid_to is None or day <= self.valid_to
+        )
 
 
 class Contact(TimeStampedModel):
@@ -225,7 +252,9 @@ class ContactMethod(models.Model):
         PHONE = "phone", _("Phone")
         EMAIL = "email", _("Email")
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="methods")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="methods"
+    )
     kind = models.CharField(max_length=5, choices=Kind.choices)
     value = models.CharField(max_length=254)
     label = models.CharField(max_length=40, blank=True)
@@ -235,12 +264,17 @@ class ContactMethod(models.Model):
         ordering = ["kind", "-is_primary", "id"]
         indexes = [models.Index(fields=["kind", "value"])]
 
+    def __str__(self) -> str:
+        return self.value
+
 
 class ContactRole(models.Model):
     """A contact's role at a client (one person may act for several clients)."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="roles")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contact_roles")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="contact_roles"
+    )
     role = models.CharField(_("role"), max_length=100, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
 
@@ -253,17 +287,25 @@ class ContactRole(models.Model):
         ]
         indexes = [models.Index(fields=["client", "contact"])]
 
+    def __str__(self) -> str:
+        return f"{self.contact_id} at {self.client_id} ({self.role})"
+
 
 class TimelineEntry(models.Model):
     """One event in a client's history; every domain appends through
     `parties.services.timeline_record` (ARCHITECTURE rule 6)."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="timeline")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="timeline"
+    )
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=40)
     summary = models.CharField(max_length=500)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     subject_type = models.CharField(max_length=64, blank=True)
@@ -278,3 +320,6 @@ class TimelineEntry(models.Model):
             models.Index(fields=["client", "kind", "-at"]),
             models.Index(fields=["subject_type", "subject_id"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}: {self.summary}"

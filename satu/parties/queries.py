@@ -27,8 +27,25 @@ from satu.parties.models import (
 )
 
 LEGAL_FORMS = {
-    "pt", "cv", "tbk", "ud", "fa", "persero", "ltd", "llc", "inc", "co", "corp",
-    "gmbh", "ag", "bv", "plc", "pte", "sdn", "bhd", "the",
+    "pt",
+    "cv",
+    "tbk",
+    "ud",
+    "fa",
+    "persero",
+    "ltd",
+    "llc",
+    "inc",
+    "co",
+    "corp",
+    "gmbh",
+    "ag",
+    "bv",
+    "plc",
+    "pte",
+    "sdn",
+    "bhd",
+    "the",
 }
 
 
@@ -63,9 +80,15 @@ def clients_visible_to(actor) -> QuerySet[Client]:
 
 
 def client_list(
-    *, actor, search: str = "", status: str = "", owner_id: int | None = None,
-    group_id: int | None = None, channel_id: int | None = None,
-    archived: bool = False, custom: dict | None = None,
+    *,
+    actor,
+    search: str = "",
+    status: str = "",
+    owner_id: int | None = None,
+    group_id: int | None = None,
+    channel_id: int | None = None,
+    archived: bool = False,
+    custom: dict | None = None,
 ) -> QuerySet[Client]:
     qs = clients_visible_to(actor).filter(is_archived=archived, merged_into=None)
     for term in search_terms(search):
@@ -89,8 +112,10 @@ def client_groups() -> QuerySet[ClientGroup]:
 
 def channels() -> QuerySet[Channel]:
     """Active channels, for pickers (the tree is shown as "parent / child")."""
-    return Channel.objects.filter(is_active=True).select_related("parent").order_by(
-        "parent__name", "name", "id"
+    return (
+        Channel.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by("parent__name", "name", "id")
     )
 
 
@@ -107,8 +132,11 @@ def client_get(*, actor, client_id) -> Client:
     except (TypeError, ValueError):
         raise NotFound(_("Client not found.")) from None
     client = (
-        clients_visible_to(actor).select_related("owner", "source_channel", "merged_into")
-        .prefetch_related("groups").filter(pk=pk).first()
+        clients_visible_to(actor)
+        .select_related("owner", "source_channel", "merged_into")
+        .prefetch_related("groups")
+        .filter(pk=pk)
+        .first()
     )
     if client is None:
         raise NotFound(_("Client not found."))
@@ -116,8 +144,13 @@ def client_get(*, actor, client_id) -> Client:
 
 
 def client_duplicates(
-    *, name: str = "", phone: str = "", email: str = "", tax_ids: list[str] | None = None,
-    exclude_id: int | None = None, limit: int = 10,
+    *,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    tax_ids: list[str] | None = None,
+    exclude_id: int | None = None,
+    limit: int = 10,
 ) -> list[dict]:
     """Clients that look like the same business: same tax id, phone or email,
     or a close name. Looks at all clients (a duplicate owned by someone else
@@ -125,7 +158,9 @@ def client_duplicates(
     found: dict[int, dict] = {}
 
     def add(client_id: int, client_name: str, reason: str) -> None:
-        entry = found.setdefault(client_id, {"id": client_id, "name": client_name, "reasons": []})
+        entry = found.setdefault(
+            client_id, {"id": client_id, "name": client_name, "reasons": []}
+        )
         if reason not in entry["reasons"]:
             entry["reasons"].append(reason)
 
@@ -139,7 +174,8 @@ def client_duplicates(
             add(cid, cname, _("same phone"))
     if email:
         for cid, cname in base.filter(
-            Q(email__iexact=email) | Q(contact_roles__contact__methods__value__iexact=email)
+            Q(email__iexact=email)
+            | Q(contact_roles__contact__methods__value__iexact=email)
         ).values_list("id", "name")[:limit]:
             add(cid, cname, _("same email"))
     for tax_id in tax_ids or []:
@@ -181,19 +217,26 @@ def counterparty_get(*, actor, counterparty_id) -> Counterparty:
     except (TypeError, ValueError):
         raise NotFound(_("Counterparty not found.")) from None
     counterparty = (
-        counterparties_visible_to(actor).prefetch_related("bank_accounts", "details")
-        .filter(pk=pk).first()
+        counterparties_visible_to(actor)
+        .prefetch_related("bank_accounts", "details")
+        .filter(pk=pk)
+        .first()
     )
     if counterparty is None:
         raise NotFound(_("Counterparty not found."))
     return counterparty
 
 
-def counterparty_details_on(counterparty: Counterparty, day: date) -> CounterpartyDetail | None:
+def counterparty_details_on(
+    counterparty: Counterparty, day: date
+) -> CounterpartyDetail | None:
     """The legal name and address valid on `day` (what a document dated then shows)."""
     return (
-        CounterpartyDetail.objects.filter(counterparty=counterparty, valid_from__lte=day)
-        .order_by("-valid_from").first()
+        CounterpartyDetail.objects.filter(
+            counterparty=counterparty, valid_from__lte=day
+        )
+        .order_by("-valid_from")
+        .first()
     )
 
 
@@ -202,14 +245,18 @@ def counterparty_client_links(*, actor, counterparty: Counterparty):
     return list(
         ClientCounterparty.objects.filter(
             counterparty=counterparty, client__in=clients_visible_to(actor)
-        ).select_related("client").order_by("-valid_from", "id")
+        )
+        .select_related("client")
+        .order_by("-valid_from", "id")
     )
 
 
 def client_counterparty_links(*, client: Client, on: date | None = None):
     qs = ClientCounterparty.objects.filter(client=client).select_related("counterparty")
     if on is not None:
-        qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on), valid_from__lte=on)
+        qs = qs.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on), valid_from__lte=on
+        )
     return list(qs)
 
 
@@ -222,7 +269,9 @@ def contacts_visible_to(actor) -> QuerySet[Contact]:
     return Contact.objects.filter(Q(Exists(linked)) | Q(created_by=actor))
 
 
-def contact_list(*, actor, search: str = "", client_id: int | None = None) -> QuerySet[Contact]:
+def contact_list(
+    *, actor, search: str = "", client_id: int | None = None
+) -> QuerySet[Contact]:
     qs = contacts_visible_to(actor)
     for term in search_terms(search):
         qs = qs.filter(search_text__contains=term)
@@ -234,7 +283,10 @@ def contact_list(*, actor, search: str = "", client_id: int | None = None) -> Qu
     if not sees_all_clients(actor):
         roles = roles.filter(client__in=clients_visible_to(actor))
     return qs.prefetch_related(
-        Prefetch("methods", queryset=ContactMethod.objects.order_by("kind", "-is_primary", "id")),
+        Prefetch(
+            "methods",
+            queryset=ContactMethod.objects.order_by("kind", "-is_primary", "id"),
+        ),
         Prefetch("roles", queryset=roles),
     ).order_by("last_name", "first_name", "id")
 
@@ -259,7 +311,10 @@ def client_contacts(*, client: Client) -> list[ContactRole]:
 
 
 def timeline_page(
-    *, client: Client, kinds: list[str] | None = None, before_id: int | None = None,
+    *,
+    client: Client,
+    kinds: list[str] | None = None,
+    before_id: int | None = None,
     limit: int = 50,
 ) -> tuple[list[TimelineEntry], int | None]:
     """One page of the client's timeline, newest first, in one query.
@@ -271,9 +326,15 @@ def timeline_page(
     if kinds:
         qs = qs.filter(kind__in=kinds)
     if before_id:
-        anchor = TimelineEntry.objects.filter(pk=before_id, client=client).values("at").first()
+        anchor = (
+            TimelineEntry.objects.filter(pk=before_id, client=client)
+            .values("at")
+            .first()
+        )
         if anchor:
-            qs = qs.filter(Q(at__lt=anchor["at"]) | Q(at=anchor["at"], id__lt=before_id))
+            qs = qs.filter(
+                Q(at__lt=anchor["at"]) | Q(at=anchor["at"], id__lt=before_id)
+            )
     entries = list(qs.order_by("-at", "-id")[: limit + 1])
     more = len(entries) > limit
     entries = entries[:limit]
@@ -282,8 +343,10 @@ def timeline_page(
 
 def timeline_kinds(*, client: Client) -> list[str]:
     return list(
-        TimelineEntry.objects.filter(client=client).values_list("kind", flat=True)
-        .distinct().order_by("kind")
+        TimelineEntry.objects.filter(client=client)
+        .values_list("kind", flat=True)
+        .distinct()
+        .order_by("kind")
     )
 
 
@@ -301,8 +364,11 @@ def global_search(*, actor, query: str, limit: int = 8) -> dict:
 def client_counts_by_status(*, actor) -> dict[str, int]:
     """Active clients the actor sees, counted per lifecycle status (one query)."""
     rows = (
-        clients_visible_to(actor).filter(is_archived=False, merged_into=None)
-        .order_by().values("status").annotate(n=Count("id"))
+        clients_visible_to(actor)
+        .filter(is_archived=False, merged_into=None)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
     )
     counts = {status: 0 for status in Client.Status.values}
     counts.update({row["status"]: row["n"] for row in rows})
@@ -322,9 +388,12 @@ def clients_created_by_month(*, actor, months: int = 12) -> list[tuple[date, int
     zone = timezone.get_current_timezone()
     since = datetime.combine(starts[0], time.min, tzinfo=zone)
     rows = (
-        clients_visible_to(actor).filter(created_at__gte=since, merged_into=None)
-        .order_by().annotate(month=TruncMonth("created_at"))
-        .values("month").annotate(n=Count("id"))
+        clients_visible_to(actor)
+        .filter(created_at__gte=since, merged_into=None)
+        .order_by()
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"))
     )
     found = {}
     for row in rows:
@@ -338,7 +407,8 @@ def timeline_recent(*, actor, limit: int = 10) -> list[TimelineEntry]:
     """The newest timeline entries across the clients the actor sees."""
     return list(
         TimelineEntry.objects.filter(client__in=clients_visible_to(actor))
-        .select_related("client", "actor").order_by("-at", "-id")[:limit]
+        .select_related("client", "actor")
+        .order_by("-at", "-id")[:limit]
     )
 
 

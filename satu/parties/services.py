@@ -42,12 +42,26 @@ from satu.parties.models import (
 )
 
 CLIENT_FIELDS = [
-    "name", "kind", "status", "owner_id", "source_channel_id", "phone", "email",
-    "website", "region", "address", "notes",
+    "name",
+    "kind",
+    "status",
+    "owner_id",
+    "source_channel_id",
+    "phone",
+    "email",
+    "website",
+    "region",
+    "address",
+    "notes",
 ]
 TEXT_LIMITS = {
-    "name": 200, "phone": 64, "email": 254, "website": 200, "region": 100,
-    "address": 2000, "notes": 10000,
+    "name": 200,
+    "phone": 64,
+    "email": 254,
+    "website": 200,
+    "region": 100,
+    "address": 2000,
+    "notes": 10000,
 }
 
 # Higher domains (deals, orders, ...) register how to move their records
@@ -131,9 +145,13 @@ def _clean_client(data: dict, *, creating: bool) -> dict:
         if not data.get("name"):
             errors["name"] = [_("This field is required.")]
     if "kind" in data and data["kind"] not in Client.Kind.values:
-        errors["kind"] = [_("Choose one of: %(c)s.") % {"c": ", ".join(Client.Kind.values)}]
+        errors["kind"] = [
+            _("Choose one of: %(c)s.") % {"c": ", ".join(Client.Kind.values)}
+        ]
     if "status" in data and data["status"] not in Client.Status.values:
-        errors["status"] = [_("Choose one of: %(c)s.") % {"c": ", ".join(Client.Status.values)}]
+        errors["status"] = [
+            _("Choose one of: %(c)s.") % {"c": ", ".join(Client.Status.values)}
+        ]
     if data.get("phone"):
         try:
             data["phone"] = normalize_phone(data["phone"])
@@ -182,15 +200,28 @@ def _editable_client(actor, client_id, *, lock: bool = True) -> Client:
 
 
 def timeline_record(
-    *, client_id: int, kind: str, summary: str, actor=None, subject_type: str = "",
-    subject_id: int | None = None, url: str = "", at=None, data: dict | None = None,
+    *,
+    client_id: int,
+    kind: str,
+    summary: str,
+    actor=None,
+    subject_type: str = "",
+    subject_id: int | None = None,
+    url: str = "",
+    at=None,
+    data: dict | None = None,
 ) -> TimelineEntry:
     """Append an event to a client's timeline (call inside your transaction)."""
     return TimelineEntry.objects.create(
-        client_id=client_id, kind=kind, summary=str(summary)[:500],
+        client_id=client_id,
+        kind=kind,
+        summary=str(summary)[:500],
         actor=actor if actor is not None and actor.pk else None,
-        subject_type=subject_type, subject_id=subject_id, url=url,
-        at=at or timezone.now(), data=data or {},
+        subject_type=subject_type,
+        subject_id=subject_id,
+        url=url,
+        at=at or timezone.now(),
+        data=data or {},
     )
 
 
@@ -199,11 +230,21 @@ def timeline_record(
 
 @transaction.atomic
 def client_create(
-    *, actor, name: str, kind: str = Client.Kind.COMPANY,
-    status: str = Client.Status.PROSPECT, owner_id: int | None = None,
-    group_ids: list[int] | None = None, source_channel_id: int | None = None,
-    phone: str = "", email: str = "", website: str = "", region: str = "",
-    address: str = "", notes: str = "", custom: dict | None = None,
+    *,
+    actor,
+    name: str,
+    kind: str = Client.Kind.COMPANY,
+    status: str = Client.Status.PROSPECT,
+    owner_id: int | None = None,
+    group_ids: list[int] | None = None,
+    source_channel_id: int | None = None,
+    phone: str = "",
+    email: str = "",
+    website: str = "",
+    region: str = "",
+    address: str = "",
+    notes: str = "",
+    custom: dict | None = None,
     allow_duplicate: bool = False,
 ) -> Client:
     """Create a client owned by `owner_id` (default: the actor).
@@ -215,11 +256,18 @@ def client_create(
     _require_perm(actor, "parties.add_client")
     data = _clean_client(
         {
-            "name": name, "kind": kind, "status": status,
+            "name": name,
+            "kind": kind,
+            "status": status,
             "owner_id": owner_id if owner_id is not None else actor.pk,
-            "group_ids": group_ids or [], "source_channel_id": source_channel_id,
-            "phone": phone, "email": email, "website": website, "region": region,
-            "address": address, "notes": notes,
+            "group_ids": group_ids or [],
+            "source_channel_id": source_channel_id,
+            "phone": phone,
+            "email": email,
+            "website": website,
+            "region": region,
+            "address": address,
+            "notes": notes,
         },
         creating=True,
     )
@@ -243,7 +291,9 @@ def client_create(
     refresh_search_text([client.pk])
     audit.record(actor=actor, subject=client, action="created")
     timeline_record(
-        client_id=client.pk, kind="client.created", actor=actor,
+        client_id=client.pk,
+        kind="client.created",
+        actor=actor,
         summary=_("Client registered by %(user)s") % {"user": actor},
         data={"user": str(actor)},
     )
@@ -252,7 +302,9 @@ def client_create(
 
 
 @transaction.atomic
-def client_update(*, actor, client_id: int, version: int | None = None, **changes) -> Client:
+def client_update(
+    *, actor, client_id: int, version: int | None = None, **changes
+) -> Client:
     """Change the given fields of a client (partial update).
 
     Locks the client row. Accepts the fields of `client_create` plus
@@ -303,7 +355,9 @@ def client_update(*, actor, client_id: int, version: int | None = None, **change
     if "status" in changed:
         old, new = changed["status"]
         timeline_record(
-            client_id=client.pk, kind="client.status_changed", actor=actor,
+            client_id=client.pk,
+            kind="client.status_changed",
+            actor=actor,
             summary=_("Status changed from %(old)s to %(new)s")
             % {"old": Client.Status(old).label, "new": Client.Status(new).label},
             data={"old": old, "new": new},
@@ -323,10 +377,16 @@ def client_archive(*, actor, client_id: int, archived: bool = True) -> Client:
     client.version += 1
     client.save(update_fields=["is_archived", "version", "updated_at"])
     action = "archived" if archived else "restored"
-    audit.record(actor=actor, subject=client, action=action,
-                 changes={"is_archived": [not archived, archived]})
+    audit.record(
+        actor=actor,
+        subject=client,
+        action=action,
+        changes={"is_archived": [not archived, archived]},
+    )
     timeline_record(
-        client_id=client.pk, kind=f"client.{action}", actor=actor,
+        client_id=client.pk,
+        kind=f"client.{action}",
+        actor=actor,
         summary=_("Client archived") if archived else _("Client restored"),
     )
     return client
@@ -348,7 +408,8 @@ def client_merge(*, actor, survivor_id: int, merged_id: int) -> Client:
     locked = {
         c.pk: c
         for c in queries.clients_visible_to(actor)
-        .filter(pk__in=[survivor_id, merged_id]).order_by("pk")
+        .filter(pk__in=[survivor_id, merged_id])
+        .order_by("pk")
         .select_for_update(of=("self",))
     }
     survivor, merged = locked.get(int(survivor_id)), locked.get(int(merged_id))
@@ -379,7 +440,9 @@ def client_merge(*, actor, survivor_id: int, merged_id: int) -> Client:
             role.save(update_fields=["client"])
     moved_events = TimelineEntry.objects.filter(client=merged).update(client=survivor)
     Attachment.objects.filter(
-        content_type__app_label="parties", content_type__model="client", object_id=merged.pk
+        content_type__app_label="parties",
+        content_type__model="client",
+        object_id=merged.pk,
     ).update(object_id=survivor.pk)
     survivor.groups.add(*merged.groups.all())
     for key, value in merged.custom.items():
@@ -398,12 +461,22 @@ def client_merge(*, actor, survivor_id: int, merged_id: int) -> Client:
     merged.is_archived = True
     merged.version += 1
     merged.save(update_fields=["merged_into", "is_archived", "version", "updated_at"])
-    audit.record(actor=actor, subject=survivor, action="merged",
-                 changes={"merged_client": [None, f"{merged.name} (#{merged.pk})"]})
-    audit.record(actor=actor, subject=merged, action="merged_into",
-                 changes={"merged_into": [None, f"{survivor.name} (#{survivor.pk})"]})
+    audit.record(
+        actor=actor,
+        subject=survivor,
+        action="merged",
+        changes={"merged_client": [None, f"{merged.name} (#{merged.pk})"]},
+    )
+    audit.record(
+        actor=actor,
+        subject=merged,
+        action="merged_into",
+        changes={"merged_into": [None, f"{survivor.name} (#{survivor.pk})"]},
+    )
     timeline_record(
-        client_id=survivor.pk, kind="client.merged", actor=actor,
+        client_id=survivor.pk,
+        kind="client.merged",
+        actor=actor,
         summary=_("Client “%(name)s” merged into this one (%(n)d events moved)")
         % {"name": merged.name, "n": moved_events},
         data={"merged_id": merged.pk, "name": merged.name, "n": moved_events},
@@ -418,7 +491,9 @@ def client_group_create(*, actor, name: str, description: str = "") -> ClientGro
     _require_perm(actor, "parties.add_clientgroup")
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed(fields={"name": [_("Enter a name of at most 100 characters.")]})
+        raise ValidationFailed(
+            fields={"name": [_("Enter a name of at most 100 characters.")]}
+        )
     if ClientGroup.objects.filter(name__iexact=name).exists():
         raise ValidationFailed(fields={"name": [_("A group with this name exists.")]})
     group = ClientGroup.objects.create(name=name, description=description)
@@ -431,7 +506,9 @@ def channel_create(*, actor, name: str, parent_id: int | None = None) -> Channel
     _require_perm(actor, "parties.add_channel")
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed(fields={"name": [_("Enter a name of at most 100 characters.")]})
+        raise ValidationFailed(
+            fields={"name": [_("Enter a name of at most 100 characters.")]}
+        )
     if parent_id is not None and not Channel.objects.filter(pk=parent_id).exists():
         raise ValidationFailed(fields={"parent_id": [_("Unknown channel.")]})
     if Channel.objects.filter(parent_id=parent_id, name__iexact=name).exists():
@@ -446,7 +523,11 @@ def channel_create(*, actor, name: str, parent_id: int | None = None) -> Channel
 
 def _clean_counterparty(data: dict, *, creating: bool) -> dict:
     errors: dict[str, list] = {}
-    for key, limit in {"legal_name": 255, "registration_address": 2000, "tax_id": 64}.items():
+    for key, limit in {
+        "legal_name": 255,
+        "registration_address": 2000,
+        "tax_id": 64,
+    }.items():
         if key in data and data[key] is not None:
             data[key] = str(data[key]).strip()
             if len(data[key]) > limit:
@@ -474,8 +555,10 @@ def _editable_counterparty(actor, counterparty_id) -> Counterparty:
     except (TypeError, ValueError):
         raise NotFound(_("Counterparty not found.")) from None
     cp = (
-        queries.counterparties_visible_to(actor).select_for_update(of=("self",))
-        .filter(pk=pk).first()
+        queries.counterparties_visible_to(actor)
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .first()
     )
     if cp is None:
         raise NotFound(_("Counterparty not found."))
@@ -484,9 +567,15 @@ def _editable_counterparty(actor, counterparty_id) -> Counterparty:
 
 @transaction.atomic
 def counterparty_create(
-    *, actor, legal_name: str, tax_id: str = "", country: str = "ID",
-    registration_address: str = "", valid_from: date | None = None,
-    custom: dict | None = None, client_id: int | None = None,
+    *,
+    actor,
+    legal_name: str,
+    tax_id: str = "",
+    country: str = "ID",
+    registration_address: str = "",
+    valid_from: date | None = None,
+    custom: dict | None = None,
+    client_id: int | None = None,
     bank_accounts: list[dict] | None = None,
 ) -> Counterparty:
     """Create a legal entity, optionally linked to a client from `valid_from`.
@@ -496,15 +585,24 @@ def counterparty_create(
     features.require("counterparties")
     _require_perm(actor, "parties.add_counterparty")
     data = _clean_counterparty(
-        {"legal_name": legal_name, "tax_id": tax_id, "country": country,
-         "registration_address": registration_address},
+        {
+            "legal_name": legal_name,
+            "tax_id": tax_id,
+            "country": country,
+            "registration_address": registration_address,
+        },
         creating=True,
     )
-    if data["tax_id"] and Counterparty.objects.filter(
-        tax_id=data["tax_id"], country=data["country"]
-    ).exists():
+    if (
+        data["tax_id"]
+        and Counterparty.objects.filter(
+            tax_id=data["tax_id"], country=data["country"]
+        ).exists()
+    ):
         raise ValidationFailed(
-            fields={"tax_id": [_("A counterparty with this tax id is already registered.")]}
+            fields={
+                "tax_id": [_("A counterparty with this tax id is already registered.")]
+            }
         )
     cleaned_custom = custom_fields.clean_values("parties.counterparty", custom)
     start = valid_from or timezone.localdate()
@@ -513,7 +611,9 @@ def counterparty_create(
         client = _editable_client(actor, client_id)
     cp = Counterparty.objects.create(**data, custom=cleaned_custom, created_by=actor)
     CounterpartyDetail.objects.create(
-        counterparty=cp, valid_from=start, legal_name=cp.legal_name,
+        counterparty=cp,
+        valid_from=start,
+        legal_name=cp.legal_name,
         registration_address=cp.registration_address,
     )
     for account in bank_accounts or []:
@@ -528,8 +628,12 @@ def counterparty_create(
 
 @transaction.atomic
 def counterparty_update(
-    *, actor, counterparty_id: int, version: int | None = None,
-    effective_date: date | None = None, **changes,
+    *,
+    actor,
+    counterparty_id: int,
+    version: int | None = None,
+    effective_date: date | None = None,
+    **changes,
 ) -> Counterparty:
     """Change a counterparty. A new legal name or address is dated from
     `effective_date` (default today), so older documents keep the old one."""
@@ -543,11 +647,16 @@ def counterparty_update(
     if "country" not in changes:
         changes["country"] = cp.country
     data = _clean_counterparty(changes, creating=False)
-    if data.get("tax_id") and Counterparty.objects.filter(
-        tax_id=data["tax_id"], country=data["country"]
-    ).exclude(pk=cp.pk).exists():
+    if (
+        data.get("tax_id")
+        and Counterparty.objects.filter(tax_id=data["tax_id"], country=data["country"])
+        .exclude(pk=cp.pk)
+        .exists()
+    ):
         raise ValidationFailed(
-            fields={"tax_id": [_("A counterparty with this tax id is already registered.")]}
+            fields={
+                "tax_id": [_("A counterparty with this tax id is already registered.")]
+            }
         )
     tracked = ["legal_name", "tax_id", "country", "registration_address", "custom"]
     before = audit.snapshot(cp, tracked)
@@ -562,9 +671,12 @@ def counterparty_update(
     if "legal_name" in changed or "registration_address" in changed:
         day = effective_date or timezone.localdate()
         CounterpartyDetail.objects.update_or_create(
-            counterparty=cp, valid_from=day,
-            defaults={"legal_name": cp.legal_name,
-                      "registration_address": cp.registration_address},
+            counterparty=cp,
+            valid_from=day,
+            defaults={
+                "legal_name": cp.legal_name,
+                "registration_address": cp.registration_address,
+            },
         )
     if changed:
         audit.record(actor=actor, subject=cp, action="updated", changes=changed)
@@ -575,7 +687,11 @@ def counterparty_update(
 
 @transaction.atomic
 def counterparty_link(
-    *, actor, client_id: int, counterparty_id: int, valid_from: date | None = None,
+    *,
+    actor,
+    client_id: int,
+    counterparty_id: int,
+    valid_from: date | None = None,
     valid_to: date | None = None,
 ) -> ClientCounterparty:
     """Record that a client trades through a counterparty for a period.
@@ -595,18 +711,32 @@ def counterparty_link(
         ends = link.valid_to or date.max
         if start <= ends and (valid_to or date.max) >= link.valid_from:
             raise ValidationFailed(
-                fields={"valid_from": [_("This counterparty is already linked for an overlapping period.")]}
+                fields={
+                    "valid_from": [
+                        _(
+                            "This counterparty is already linked "
+                            "for an overlapping period."
+                        )
+                    ]
+                }
             )
     link = ClientCounterparty.objects.create(
         client=client, counterparty=cp, valid_from=start, valid_to=valid_to
     )
-    audit.record(actor=actor, subject=client, action="counterparty_linked",
-                 changes={"counterparty": [None, f"{cp.legal_name} from {start}"]})
+    audit.record(
+        actor=actor,
+        subject=client,
+        action="counterparty_linked",
+        changes={"counterparty": [None, f"{cp.legal_name} from {start}"]},
+    )
     timeline_record(
-        client_id=client.pk, kind="counterparty.linked", actor=actor,
+        client_id=client.pk,
+        kind="counterparty.linked",
+        actor=actor,
         summary=_("Trades through %(name)s from %(start)s")
         % {"name": cp.legal_name, "start": start.isoformat()},
-        subject_type="parties.counterparty", subject_id=cp.pk,
+        subject_type="parties.counterparty",
+        subject_id=cp.pk,
         data={"name": cp.legal_name, "start": start.isoformat()},
     )
     refresh_search_text([client.pk])
@@ -616,7 +746,11 @@ def counterparty_link(
 @transaction.atomic
 def counterparty_link_end(*, actor, link_id: int, valid_to: date) -> ClientCounterparty:
     """Close a client–counterparty link on `valid_to`."""
-    link = ClientCounterparty.objects.select_related("counterparty").filter(pk=link_id).first()
+    link = (
+        ClientCounterparty.objects.select_related("counterparty")
+        .filter(pk=link_id)
+        .first()
+    )
     if link is None:
         raise NotFound()
     client = _editable_client(actor, link.client_id)
@@ -624,13 +758,20 @@ def counterparty_link_end(*, actor, link_id: int, valid_to: date) -> ClientCount
         raise ValidationFailed(fields={"valid_to": [_("The end is before the start.")]})
     link.valid_to = valid_to
     link.save(update_fields=["valid_to"])
-    audit.record(actor=actor, subject=client, action="counterparty_link_ended",
-                 changes={"counterparty": [link.counterparty.legal_name, f"until {valid_to}"]})
+    audit.record(
+        actor=actor,
+        subject=client,
+        action="counterparty_link_ended",
+        changes={"counterparty": [link.counterparty.legal_name, f"until {valid_to}"]},
+    )
     timeline_record(
-        client_id=client.pk, kind="counterparty.unlinked", actor=actor,
+        client_id=client.pk,
+        kind="counterparty.unlinked",
+        actor=actor,
         summary=_("Stops trading through %(name)s after %(end)s")
         % {"name": link.counterparty.legal_name, "end": valid_to.isoformat()},
-        subject_type="parties.counterparty", subject_id=link.counterparty_id,
+        subject_type="parties.counterparty",
+        subject_id=link.counterparty_id,
         data={"name": link.counterparty.legal_name, "end": valid_to.isoformat()},
     )
     return link
@@ -638,8 +779,13 @@ def counterparty_link_end(*, actor, link_id: int, valid_to: date) -> ClientCount
 
 @transaction.atomic
 def bank_account_add(
-    *, actor, counterparty_id: int, bank_name: str, account_number: str,
-    currency: str = "IDR", is_default: bool = False,
+    *,
+    actor,
+    counterparty_id: int,
+    bank_name: str,
+    account_number: str,
+    currency: str = "IDR",
+    is_default: bool = False,
 ) -> BankAccount:
     cp = _editable_counterparty(actor, counterparty_id)
     errors = {}
@@ -657,11 +803,18 @@ def bank_account_add(
     if is_default:
         cp.bank_accounts.update(is_default=False)
     account = BankAccount.objects.create(
-        counterparty=cp, bank_name=bank_name.strip(), account_number=number,
-        currency=currency, is_default=is_default or not cp.bank_accounts.exists(),
+        counterparty=cp,
+        bank_name=bank_name.strip(),
+        account_number=number,
+        currency=currency,
+        is_default=is_default or not cp.bank_accounts.exists(),
     )
-    audit.record(actor=actor, subject=cp, action="bank_account_added",
-                 changes={"bank_account": [None, str(account)]})
+    audit.record(
+        actor=actor,
+        subject=cp,
+        action="bank_account_added",
+        changes={"bank_account": [None, str(account)]},
+    )
     return account
 
 
@@ -672,22 +825,32 @@ def _clean_methods(phones, emails, errors) -> list[ContactMethod]:
     methods = []
     for i, raw in enumerate(p for p in phones or [] if p and str(p).strip()):
         try:
-            methods.append(ContactMethod(kind="phone", value=normalize_phone(str(raw)),
-                                         is_primary=i == 0))
+            methods.append(
+                ContactMethod(
+                    kind="phone", value=normalize_phone(str(raw)), is_primary=i == 0
+                )
+            )
         except ValueError as exc:
             errors.setdefault("phones", []).append(f"{raw}: {exc}")
     for i, raw in enumerate(e for e in emails or [] if e and str(e).strip()):
         try:
-            methods.append(ContactMethod(kind="email", value=normalize_email(str(raw)),
-                                         is_primary=i == 0))
+            methods.append(
+                ContactMethod(
+                    kind="email", value=normalize_email(str(raw)), is_primary=i == 0
+                )
+            )
         except ValueError as exc:
             errors.setdefault("emails", []).append(f"{raw}: {exc}")
     return methods
 
 
 def _clean_contact(data: dict, errors: dict, *, creating: bool) -> None:
-    for key, limit in {"first_name": 100, "last_name": 100, "position": 100,
-                       "notes": 10000}.items():
+    for key, limit in {
+        "first_name": 100,
+        "last_name": 100,
+        "position": 100,
+        "notes": 10000,
+    }.items():
         if key in data and data[key] is not None:
             data[key] = str(data[key]).strip()
             if len(data[key]) > limit:
@@ -698,9 +861,15 @@ def _clean_contact(data: dict, errors: dict, *, creating: bool) -> None:
 
 @transaction.atomic
 def contact_create(
-    *, actor, first_name: str, last_name: str = "", position: str = "",
-    phones: list[str] | None = None, emails: list[str] | None = None,
-    notes: str = "", custom: dict | None = None,
+    *,
+    actor,
+    first_name: str,
+    last_name: str = "",
+    position: str = "",
+    phones: list[str] | None = None,
+    emails: list[str] | None = None,
+    notes: str = "",
+    custom: dict | None = None,
     client_roles: list[dict] | None = None,
 ) -> Contact:
     """Create a contact person and link it to clients
@@ -708,8 +877,12 @@ def contact_create(
     features.require("contacts")
     _require_perm(actor, "parties.add_contact")
     errors: dict[str, list] = {}
-    data = {"first_name": first_name, "last_name": last_name, "position": position,
-            "notes": notes}
+    data = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "position": position,
+        "notes": notes,
+    }
     _clean_contact(data, errors, creating=True)
     methods = _clean_methods(phones, emails, errors)
     try:
@@ -719,14 +892,23 @@ def contact_create(
         cleaned_custom = {}
     clients = []
     for i, entry in enumerate(client_roles or []):
-        client = queries.clients_visible_to(actor).filter(pk=entry.get("client_id")).first()
+        client = (
+            queries.clients_visible_to(actor).filter(pk=entry.get("client_id")).first()
+        )
         if client is None:
             errors[f"client_roles.{i}.client_id"] = [_("Client not found.")]
         elif len(entry.get("role") or "") > 100:
-            errors[f"client_roles.{i}.role"] = [_("At most %(n)d characters.") % {"n": 100}]
+            errors[f"client_roles.{i}.role"] = [
+                _("At most %(n)d characters.") % {"n": 100}
+            ]
         else:
-            clients.append((client, (entry.get("role") or "").strip(),
-                            bool(entry.get("is_primary"))))
+            clients.append(
+                (
+                    client,
+                    (entry.get("role") or "").strip(),
+                    bool(entry.get("is_primary")),
+                )
+            )
     if errors:
         raise ValidationFailed(fields=errors)
     contact = Contact.objects.create(**data, custom=cleaned_custom, created_by=actor)
@@ -746,13 +928,22 @@ def _contact_link(actor, contact, client, role, primary) -> ContactRole:
         contact=contact, client=client, role=role, defaults={"is_primary": primary}
     )
     if created:
-        audit.record(actor=actor, subject=client, action="contact_linked",
-                     changes={"contact": [None, f"{contact} ({role})" if role else str(contact)]})
+        audit.record(
+            actor=actor,
+            subject=client,
+            action="contact_linked",
+            changes={
+                "contact": [None, f"{contact} ({role})" if role else str(contact)]
+            },
+        )
         timeline_record(
-            client_id=client.pk, kind="contact.linked", actor=actor,
+            client_id=client.pk,
+            kind="contact.linked",
+            actor=actor,
             summary=_("Contact person %(name)s added%(role)s")
             % {"name": contact, "role": f" — {role}" if role else ""},
-            subject_type="parties.contact", subject_id=contact.pk,
+            subject_type="parties.contact",
+            subject_id=contact.pk,
             data={"name": str(contact), "role": f" — {role}" if role else ""},
         )
     return link
@@ -760,15 +951,22 @@ def _contact_link(actor, contact, client, role, primary) -> ContactRole:
 
 @transaction.atomic
 def contact_update(
-    *, actor, contact_id: int, version: int | None = None,
-    phones: list[str] | None = None, emails: list[str] | None = None, **changes,
+    *,
+    actor,
+    contact_id: int,
+    version: int | None = None,
+    phones: list[str] | None = None,
+    emails: list[str] | None = None,
+    **changes,
 ) -> Contact:
     """Change a contact; `phones`/`emails` when given replace the stored lists."""
     features.require("contacts")
     _require_perm(actor, "parties.change_contact")
     contact = (
-        queries.contacts_visible_to(actor).select_for_update(of=("self",))
-        .filter(pk=contact_id).first()
+        queries.contacts_visible_to(actor)
+        .select_for_update(of=("self",))
+        .filter(pk=contact_id)
+        .first()
     )
     if contact is None:
         raise NotFound(_("Contact not found."))
@@ -778,7 +976,11 @@ def contact_update(
     errors: dict[str, list] = {k: [_("Unknown field.")] for k in unknown}
     custom = changes.pop("custom", None)
     _clean_contact(changes, errors, creating=False)
-    methods = _clean_methods(phones, emails, errors) if (phones is not None or emails is not None) else None
+    methods = (
+        _clean_methods(phones, emails, errors)
+        if (phones is not None or emails is not None)
+        else None
+    )
     try:
         new_custom = custom_fields.clean_values(
             "parties.contact", custom or {}, existing=contact.custom, partial=True
@@ -796,8 +998,11 @@ def contact_update(
     contact.version += 1
     contact.save()
     if methods is not None:
-        replaced = {kind for kind, given in (("phone", phones), ("email", emails))
-                    if given is not None}
+        replaced = {
+            kind
+            for kind, given in (("phone", phones), ("email", emails))
+            if given is not None
+        }
         contact.methods.filter(kind__in=replaced).delete()
         for method in methods:
             method.contact = contact
@@ -813,8 +1018,9 @@ def contact_update(
 
 
 @transaction.atomic
-def contact_link(*, actor, contact_id: int, client_id: int, role: str = "",
-                 is_primary: bool = False) -> ContactRole:
+def contact_link(
+    *, actor, contact_id: int, client_id: int, role: str = "", is_primary: bool = False
+) -> ContactRole:
     """Make a contact act for a (further) client in a role."""
     features.require("contacts")
     client = _editable_client(actor, client_id)
@@ -822,7 +1028,9 @@ def contact_link(*, actor, contact_id: int, client_id: int, role: str = "",
     if contact is None:
         raise NotFound(_("Contact not found."))
     if len(role or "") > 100:
-        raise ValidationFailed(fields={"role": [_("At most %(n)d characters.") % {"n": 100}]})
+        raise ValidationFailed(
+            fields={"role": [_("At most %(n)d characters.") % {"n": 100}]}
+        )
     link = _contact_link(actor, contact, client, (role or "").strip(), is_primary)
     refresh_search_text([client.pk])
     return link

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from satu.core import attachments, audit, custom_fields, features
@@ -101,8 +100,9 @@ def _as_int(value) -> int | None:
         return None
 
 
-def _partial(request, template: str, name: str, context: dict, *, target: str,
-             status: int = 200):
+def _partial(
+    request, template: str, name: str, context: dict, *, target: str, status: int = 200
+):
     """The partial `name` when htmx asks to fill #`target`, else the page."""
     htmx = getattr(request, "htmx", None)
     if htmx and htmx.target == target and not htmx.history_restore_request:
@@ -159,11 +159,13 @@ def _change_rows(model, definitions: dict, changes: dict) -> list[tuple]:
                 if definition is None:
                     rows.append((code, old.get(code), new.get(code)))
                     continue
-                rows.append((
-                    definition.label,
-                    custom_fields.display_value(definition, old.get(code)) or None,
-                    custom_fields.display_value(definition, new.get(code)) or None,
-                ))
+                rows.append(
+                    (
+                        definition.label,
+                        custom_fields.display_value(definition, old.get(code)) or None,
+                        custom_fields.display_value(definition, new.get(code)) or None,
+                    )
+                )
             continue
         name = key.removesuffix("_id")
         try:
@@ -192,7 +194,8 @@ def _audit_entries(subject, object_type: str) -> list:
 def _add_tax_id_display(counterparty) -> None:
     counterparty.tax_id_display = (
         format_tax_id(counterparty.tax_id, counterparty.country)
-        if counterparty.tax_id else ""
+        if counterparty.tax_id
+        else ""
     )
 
 
@@ -227,8 +230,14 @@ def client_list(request):
         status = 422
     filtered = any(form.data.get(k) for k in form.fields if k != "q")
     context = {"form": form, "page": page, "filtered": filtered}
-    return _partial(request, "parties/client_list.html", "results", context,
-                    target="client-results", status=status)
+    return _partial(
+        request,
+        "parties/client_list.html",
+        "results",
+        context,
+        target="client-results",
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -274,8 +283,10 @@ def client_edit(request, pk: int):
         if form.is_valid():
             try:
                 services.client_update(
-                    actor=request.user, client_id=client.pk,
-                    version=form.cleaned_data.get("version"), **form.service_kwargs(),
+                    actor=request.user,
+                    client_id=client.pk,
+                    version=form.cleaned_data.get("version"),
+                    **form.service_kwargs(),
                 )
             except DomainError as exc:
                 _raise_http(exc)
@@ -309,8 +320,10 @@ def _timeline_context(client, request) -> dict:
 def _client_card_context(request, client, **extra) -> dict:
     user = request.user
     today = timezone.localdate()
-    on = {code: _enabled(request, code)
-          for code in ("contacts", "counterparties", "attachments")}
+    on = {
+        code: _enabled(request, code)
+        for code in ("contacts", "counterparties", "attachments")
+    }
     context = {
         "client": client,
         "custom_values": _custom_display("parties.client", client.custom),
@@ -409,7 +422,9 @@ def client_attachment_add(request, pk: int):
         uploaded = form.cleaned_data["file"]
         try:
             attachments.attachment_add(
-                actor=request.user, object_type="parties.client", object_id=client.pk,
+                actor=request.user,
+                object_type="parties.client",
+                object_id=client.pk,
                 uploaded=uploaded,
             )
         except DomainError as exc:
@@ -432,13 +447,23 @@ def attachment_download(request, pk: int):
     except DomainError as exc:
         raise Http404(str(exc)) from None
     return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
         content_type=attachment.mime_type,
     )
 
 
-def _picker(request, client, *, template: str, search, exclude_pk=None, extra=None,
-            decorate=None):
+def _picker(
+    request,
+    client,
+    *,
+    template: str,
+    search,
+    exclude_pk=None,
+    extra=None,
+    decorate=None,
+):
     form = SearchForm(request.GET)
     query = form.data.get("q", "").strip()
     results = []
@@ -450,8 +475,13 @@ def _picker(request, client, *, template: str, search, exclude_pk=None, extra=No
         for item in results:
             if decorate is not None:
                 decorate(item)
-    context = {"client": client, "form": form, "search": query, "results": results,
-               **(extra or {})}
+    context = {
+        "client": client,
+        "form": form,
+        "search": query,
+        "results": results,
+        **(extra or {}),
+    }
     return _partial(request, template, "results", context, target="picker-results")
 
 
@@ -461,22 +491,32 @@ def client_merge(request, pk: int):
     """Step 1 of a merge: find the other client."""
     client = _fetch(queries.client_get, actor=request.user, client_id=pk)
     _require_perm(request, "parties.merge_clients")
-    return _picker(request, client, template="parties/client_merge.html",
-                   search=queries.client_list, exclude_pk=client.pk)
+    return _picker(
+        request,
+        client,
+        template="parties/client_merge.html",
+        search=queries.client_list,
+        exclude_pk=client.pk,
+    )
 
 
 def _merge_summary(request, client) -> dict:
-    on = {code: _enabled(request, code)
-          for code in ("contacts", "counterparties", "attachments")}
+    on = {
+        code: _enabled(request, code)
+        for code in ("contacts", "counterparties", "attachments")
+    }
     return {
         "client": client,
         "phone": _phone(client.phone),
         "contacts": len(queries.client_contacts(client=client))
-        if on["contacts"] else None,
+        if on["contacts"]
+        else None,
         "counterparties": len(queries.client_counterparty_links(client=client))
-        if on["counterparties"] else None,
+        if on["counterparties"]
+        else None,
         "attachments": len(attachments.attachments_for(client))
-        if on["attachments"] else None,
+        if on["attachments"]
+        else None,
     }
 
 
@@ -502,15 +542,19 @@ def client_merge_confirm(request, pk: int, other: int):
                 apply_domain_error(form, exc)
                 status = exc.http_status
             else:
-                messages.success(request, _("Clients merged into “%(name)s”.")
-                                 % {"name": survivor})
+                messages.success(
+                    request, _("Clients merged into “%(name)s”.") % {"name": survivor}
+                )
                 return redirect("client_detail", pk=survivor.pk)
         else:
             status = 422
     context = {
-        "client": client, "other": other_client, "form": form,
+        "client": client,
+        "other": other_client,
+        "form": form,
         "sides": [
-            _merge_summary(request, client), _merge_summary(request, other_client)
+            _merge_summary(request, client),
+            _merge_summary(request, other_client),
         ],
     }
     return render(request, "parties/client_merge_confirm.html", context, status=status)
@@ -529,7 +573,8 @@ def client_contact_link(request, pk: int):
         if form.is_valid():
             try:
                 services.contact_link(
-                    actor=request.user, client_id=client.pk,
+                    actor=request.user,
+                    client_id=client.pk,
                     contact_id=form.cleaned_data["contact"],
                     role=form.cleaned_data["role"],
                 )
@@ -541,8 +586,13 @@ def client_contact_link(request, pk: int):
                 return redirect(_card_url(client.pk, "contacts"))
         else:
             error, status = error_messages(form.errors), 422
-    response = _picker(request, client, template="parties/client_link_contact.html",
-                       search=queries.contact_list, extra={"error": error})
+    response = _picker(
+        request,
+        client,
+        template="parties/client_link_contact.html",
+        search=queries.contact_list,
+        extra={"error": error},
+    )
     if error is not None:
         response.status_code = status
     return response
@@ -561,7 +611,8 @@ def client_counterparty_link(request, pk: int):
         if form.is_valid():
             try:
                 services.counterparty_link(
-                    actor=request.user, client_id=client.pk,
+                    actor=request.user,
+                    client_id=client.pk,
                     counterparty_id=form.cleaned_data["counterparty"],
                     valid_from=form.cleaned_data["valid_from"],
                     valid_to=form.cleaned_data["valid_to"],
@@ -575,7 +626,9 @@ def client_counterparty_link(request, pk: int):
         else:
             error, status = error_messages(form.errors), 422
     response = _picker(
-        request, client, template="parties/client_link_counterparty.html",
+        request,
+        client,
+        template="parties/client_link_counterparty.html",
         search=queries.counterparty_list,
         extra={"error": error, "today": timezone.localdate()},
         decorate=_add_tax_id_display,
@@ -594,7 +647,8 @@ def client_counterparty_link_end(request, pk: int, link_id: int):
     if form.is_valid():
         try:
             services.counterparty_link_end(
-                actor=request.user, link_id=link_id,
+                actor=request.user,
+                link_id=link_id,
                 valid_to=form.cleaned_data["valid_to"],
             )
         except DomainError as exc:
@@ -619,8 +673,13 @@ def contact_list(request):
     page = _page(request, queries.contact_list(actor=request.user, search=query))
     _add_phone_display(page.object_list)
     context = {"form": form, "page": page, "search": query}
-    return _partial(request, "parties/contact_list.html", "results", context,
-                    target="contact-results")
+    return _partial(
+        request,
+        "parties/contact_list.html",
+        "results",
+        context,
+        target="contact-results",
+    )
 
 
 @require_GET
@@ -683,8 +742,10 @@ def contact_edit(request, pk: int):
         if form.is_valid():
             try:
                 services.contact_update(
-                    actor=request.user, contact_id=contact.pk,
-                    version=form.cleaned_data.get("version"), **form.service_kwargs(),
+                    actor=request.user,
+                    contact_id=contact.pk,
+                    version=form.cleaned_data.get("version"),
+                    **form.service_kwargs(),
                 )
             except DomainError as exc:
                 _raise_http(exc)
@@ -711,8 +772,13 @@ def counterparty_list(request):
     for cp in page.object_list:
         _add_tax_id_display(cp)
     context = {"form": form, "page": page, "search": query}
-    return _partial(request, "parties/counterparty_list.html", "results", context,
-                    target="counterparty-results")
+    return _partial(
+        request,
+        "parties/counterparty_list.html",
+        "results",
+        context,
+        target="counterparty-results",
+    )
 
 
 def _counterparty_card_context(request, counterparty, **extra) -> dict:
@@ -725,7 +791,8 @@ def _counterparty_card_context(request, counterparty, **extra) -> dict:
     context = {
         "counterparty": counterparty,
         "tax_id_display": format_tax_id(counterparty.tax_id, counterparty.country)
-        if counterparty.tax_id else "",
+        if counterparty.tax_id
+        else "",
         "custom_values": _custom_display("parties.counterparty", counterparty.custom),
         "details": list(counterparty.details.all()),
         "bank_accounts": list(counterparty.bank_accounts.all()),
@@ -743,8 +810,11 @@ def counterparty_detail(request, pk: int):
     counterparty = _fetch(
         queries.counterparty_get, actor=request.user, counterparty_id=pk
     )
-    return render(request, "parties/counterparty_detail.html",
-                  _counterparty_card_context(request, counterparty))
+    return render(
+        request,
+        "parties/counterparty_detail.html",
+        _counterparty_card_context(request, counterparty),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -772,8 +842,10 @@ def counterparty_create(request):
                 apply_domain_error(form, exc)
                 status = exc.http_status
             else:
-                messages.success(request, _("Counterparty “%(name)s” created.")
-                                 % {"name": counterparty})
+                messages.success(
+                    request,
+                    _("Counterparty “%(name)s” created.") % {"name": counterparty},
+                )
                 if for_client is not None:
                     return redirect(_card_url(for_client.pk, "counterparties"))
                 return redirect("counterparty_detail", pk=counterparty.pk)
@@ -796,8 +868,10 @@ def counterparty_edit(request, pk: int):
         if form.is_valid():
             try:
                 services.counterparty_update(
-                    actor=request.user, counterparty_id=counterparty.pk,
-                    version=form.cleaned_data.get("version"), **form.service_kwargs(),
+                    actor=request.user,
+                    counterparty_id=counterparty.pk,
+                    version=form.cleaned_data.get("version"),
+                    **form.service_kwargs(),
                 )
             except DomainError as exc:
                 _raise_http(exc)

@@ -10,7 +10,9 @@ NAVIGATION = [
     (_("Clients"), "client_list", None, "parties.view_client"),
     (_("Contacts"), "contact_list", "contacts", "parties.view_contact"),
     (
-        _("Counterparties"), "counterparty_list", "counterparties",
+        _("Counterparties"),
+        "counterparty_list",
+        "counterparties",
         "parties.view_counterparty",
     ),
 ]

@@ -32,24 +32,33 @@ def apply_domain_error(form: forms.Form, exc: DomainError, aliases=None) -> None
 class CustomFieldForm(forms.Form):
     object_type = forms.ChoiceField(label=_("Object type"))
     code = forms.CharField(
-        label=_("Code"), max_length=40,
-        help_text=_("Lower-case letters, digits and underscores; used in the API "
-                    "and in import files. It cannot be changed later."),
+        label=_("Code"),
+        max_length=40,
+        help_text=_(
+            "Lower-case letters, digits and underscores; used in the API "
+            "and in import files. It cannot be changed later."
+        ),
     )
     label = forms.CharField(label=_("Label"), max_length=100)
     field_type = forms.ChoiceField(label=_("Type"), choices=CustomField.Type.choices)
     choices = forms.CharField(
-        label=_("Choices"), required=False,
+        label=_("Choices"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("For a choice field: one choice per line."),
     )
     required = forms.BooleanField(label=_("Required"), required=False)
     position = forms.IntegerField(
-        label=pgettext_lazy("sort order", "Position"), min_value=0, max_value=10000, initial=0,
+        label=pgettext_lazy("sort order", "Position"),
+        min_value=0,
+        max_value=10000,
+        initial=0,
         help_text=_("Fields are shown in ascending order."),
     )
     is_active = forms.BooleanField(
-        label=_("Active"), required=False, initial=True,
+        label=_("Active"),
+        required=False,
+        initial=True,
         help_text=_("Inactive fields keep their stored values but are hidden."),
     )
 
@@ -66,7 +75,8 @@ class CustomFieldForm(forms.Form):
 
     def choice_list(self) -> list[str]:
         return [
-            line.strip() for line in self.cleaned_data.get("choices", "").splitlines()
+            line.strip()
+            for line in self.cleaned_data.get("choices", "").splitlines()
             if line.strip()
         ]
 
@@ -86,23 +96,28 @@ class ProfileForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"), max_length=100,
+        label=_("Name"),
+        max_length=100,
         help_text=_("What the token is for, e.g. “Accounting export”."),
     )
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.TypedChoiceField(label=_("Who"), required=False, coerce=int,
-                                   empty_value=None)
+    actor = forms.TypedChoiceField(
+        label=_("Who"), required=False, coerce=int, empty_value=None
+    )
     action = forms.CharField(label=_("Action"), required=False, max_length=40)
-    object_type = forms.TypedChoiceField(label=_("Object type"), required=False,
-                                         coerce=int, empty_value=None)
+    object_type = forms.TypedChoiceField(
+        label=_("Object type"), required=False, coerce=int, empty_value=None
+    )
     date_from = forms.DateField(
-        label=_("From"), required=False,
+        label=_("From"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False,
+        label=_("To"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 

@@ -38,8 +38,9 @@ class LoginRequiredMiddleware:
                     {"code": "feature_disabled", "detail": message, "fields": {}},
                     status=404,
                 )
-            return render(request, "web/feature_disabled.html",
-                          {"message": message}, status=404)
+            return render(
+                request, "web/feature_disabled.html", {"message": message}, status=404
+            )
         if not path.startswith(PUBLIC_PREFIXES) and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return self.get_response(request)
@@ -53,7 +54,14 @@ class LoginRequiredMiddleware:
         details = [m for messages in exception.fields.values() for m in messages]
         if details:
             message = " ".join([message, *details])
-        return render(request, "web/error.html", {
-            "status": status, "title": title, "message": message,
-            "code": exception.code,
-        }, status=status)
+        return render(
+            request,
+            "web/error.html",
+            {
+                "status": status,
+                "title": title,
+                "message": message,
+                "code": exception.code,
+            },
+            status=status,
+        )

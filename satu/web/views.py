@@ -81,13 +81,21 @@ def _monthly_chart(labels: list[str], values: list[int]) -> dict:
         "color": ["#2456d3"],
         "grid": {"left": 36, "right": 12, "top": 24, "bottom": 28},
         "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": labels,
-                  "axisTick": {"alignWithLabel": True}},
+        "xAxis": {
+            "type": "category",
+            "data": labels,
+            "axisTick": {"alignWithLabel": True},
+        },
         "yAxis": {"type": "value", "minInterval": 1},
-        "series": [{
-            "name": _("New clients"), "type": "bar", "data": values,
-            "barMaxWidth": 28, "itemStyle": {"borderRadius": [4, 4, 0, 0]},
-        }],
+        "series": [
+            {
+                "name": _("New clients"),
+                "type": "bar",
+                "data": values,
+                "barMaxWidth": 28,
+                "itemStyle": {"borderRadius": [4, 4, 0, 0]},
+            }
+        ],
         "aria": {"enabled": True},
     }
 
@@ -105,36 +113,58 @@ def search(request):
     found = parties.global_search(actor=actor, query=query, limit=8 if partial else 50)
     groups = []
     if actor.has_perm("parties.view_client"):
-        groups.append({
-            "key": "clients", "title": _("Clients"),
-            "items": [
-                {"label": c.name, "detail": c.get_status_display(),
-                 "url": _link("client_detail", c.pk)}
-                for c in found["clients"]
-            ],
-        })
+        groups.append(
+            {
+                "key": "clients",
+                "title": _("Clients"),
+                "items": [
+                    {
+                        "label": c.name,
+                        "detail": c.get_status_display(),
+                        "url": _link("client_detail", c.pk),
+                    }
+                    for c in found["clients"]
+                ],
+            }
+        )
     if enabled.get("contacts", True) and actor.has_perm("parties.view_contact"):
-        groups.append({
-            "key": "contacts", "title": _("Contacts"),
-            "items": [
-                {"label": str(c), "detail": c.position,
-                 "url": _link("contact_detail", c.pk)}
-                for c in found["contacts"]
-            ],
-        })
+        groups.append(
+            {
+                "key": "contacts",
+                "title": _("Contacts"),
+                "items": [
+                    {
+                        "label": str(c),
+                        "detail": c.position,
+                        "url": _link("contact_detail", c.pk),
+                    }
+                    for c in found["contacts"]
+                ],
+            }
+        )
     if enabled.get("counterparties", True) and actor.has_perm(
         "parties.view_counterparty"
     ):
-        groups.append({
-            "key": "counterparties", "title": _("Counterparties"),
-            "items": [
-                {"label": c.legal_name, "detail": c.tax_id,
-                 "url": _link("counterparty_detail", c.pk)}
-                for c in found["counterparties"]
-            ],
-        })
-    context = {"query": query, "search_query": query, "groups": groups,
-               "too_short": len(query) < 2}
+        groups.append(
+            {
+                "key": "counterparties",
+                "title": _("Counterparties"),
+                "items": [
+                    {
+                        "label": c.legal_name,
+                        "detail": c.tax_id,
+                        "url": _link("counterparty_detail", c.pk),
+                    }
+                    for c in found["counterparties"]
+                ],
+            }
+        )
+    context = {
+        "query": query,
+        "search_query": query,
+        "groups": groups,
+        "too_short": len(query) < 2,
+    }
     if partial:
         context["groups"] = [g for g in groups if g["items"]]
         return render(request, "web/search.html#results", context)
@@ -176,8 +206,9 @@ def feature_switch(request, code):
     if not _is_partial(request):
         return redirect("feature_settings")
     row = next(r for r in _feature_rows(request.features) if r["feature"].code == code)
-    html = render_to_string("web/settings/modules.html#feature_row", {"row": row},
-                            request=request)
+    html = render_to_string(
+        "web/settings/modules.html#feature_row", {"row": row}, request=request
+    )
     nav = render_to_string("web/includes/mainnav.html", {"oob": True}, request=request)
     return HttpResponse(html + nav)
 
@@ -197,13 +228,17 @@ def custom_field_list(request):
     current = request.GET.get("type") or (types[0].code if types else "")
     if current not in {t.code for t in types}:
         current = types[0].code if types else ""
-    return render(request, "web/settings/custom_fields.html", {
-        "object_types": types,
-        "current": current,
-        "fields": (
-            custom_fields.custom_field_list(object_type=current) if current else []
-        ),
-    })
+    return render(
+        request,
+        "web/settings/custom_fields.html",
+        {
+            "object_types": types,
+            "current": current,
+            "fields": (
+                custom_fields.custom_field_list(object_type=current) if current else []
+            ),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -211,7 +246,8 @@ def custom_field_list(request):
 def custom_field_create(request):
     types = custom_fields.object_types()
     form = CustomFieldForm(
-        request.POST or None, object_types=types,
+        request.POST or None,
+        object_types=types,
         initial={"object_type": request.GET.get("type")},
     )
     status = 200
@@ -220,20 +256,30 @@ def custom_field_create(request):
             data = form.cleaned_data
             try:
                 field = custom_fields.custom_field_create(
-                    actor=request.user, object_type=data["object_type"],
-                    code=data["code"].strip(), label=data["label"],
-                    field_type=data["field_type"], choices=form.choice_list(),
-                    required=data["required"], position=data["position"],
+                    actor=request.user,
+                    object_type=data["object_type"],
+                    code=data["code"].strip(),
+                    label=data["label"],
+                    field_type=data["field_type"],
+                    choices=form.choice_list(),
+                    required=data["required"],
+                    position=data["position"],
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, _("Custom field “%(label)s” created.")
-                                 % {"label": field.label})
+                messages.success(
+                    request,
+                    _("Custom field “%(label)s” created.") % {"label": field.label},
+                )
                 return _to_field_list(field.object_type)
         status = 422
-    return render(request, "web/settings/custom_field_form.html",
-                  {"form": form, "creating": True}, status=status)
+    return render(
+        request,
+        "web/settings/custom_field_form.html",
+        {"form": form, "creating": True},
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -241,32 +287,50 @@ def custom_field_create(request):
 def custom_field_edit(request, field_id):
     field = custom_fields.custom_field_get(field_id=field_id)
     initial = {
-        "object_type": field.object_type, "code": field.code, "label": field.label,
-        "field_type": field.field_type, "choices": "\n".join(field.choices),
-        "required": field.required, "position": field.position,
+        "object_type": field.object_type,
+        "code": field.code,
+        "label": field.label,
+        "field_type": field.field_type,
+        "choices": "\n".join(field.choices),
+        "required": field.required,
+        "position": field.position,
         "is_active": field.is_active,
     }
-    form = CustomFieldForm(request.POST or None, initial=initial, editing=True,
-                           object_types=custom_fields.object_types())
+    form = CustomFieldForm(
+        request.POST or None,
+        initial=initial,
+        editing=True,
+        object_types=custom_fields.object_types(),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
                 field = custom_fields.custom_field_update(
-                    actor=request.user, field_id=field.pk, label=data["label"],
-                    choices=form.choice_list(), required=data["required"],
-                    position=data["position"], is_active=data["is_active"],
+                    actor=request.user,
+                    field_id=field.pk,
+                    label=data["label"],
+                    choices=form.choice_list(),
+                    required=data["required"],
+                    position=data["position"],
+                    is_active=data["is_active"],
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, _("Custom field “%(label)s” saved.")
-                                 % {"label": field.label})
+                messages.success(
+                    request,
+                    _("Custom field “%(label)s” saved.") % {"label": field.label},
+                )
                 return _to_field_list(field.object_type)
         status = 422
-    return render(request, "web/settings/custom_field_form.html",
-                  {"form": form, "creating": False, "field": field}, status=status)
+    return render(
+        request,
+        "web/settings/custom_field_form.html",
+        {"form": form, "creating": False, "field": field},
+        status=status,
+    )
 
 
 # ------------------------------------------------------------------ audit trail
@@ -286,15 +350,18 @@ def _change_rows(changes) -> list[tuple[str, object, object]]:
 @permission_required("core.view_auditentry", raise_exception=True)
 def audit_list(request):
     form = AuditFilterForm(
-        request.GET or None, users=users.user_choices(),
+        request.GET or None,
+        users=users.user_choices(),
         object_types=audit.audit_object_types(),
     )
     filters = {}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         filters = {
-            "actor_id": data["actor"], "action": data["action"].strip(),
-            "content_type_id": data["object_type"], "date_from": data["date_from"],
+            "actor_id": data["actor"],
+            "action": data["action"].strip(),
+            "content_type_id": data["object_type"],
+            "date_from": data["date_from"],
             "date_to": data["date_to"],
         }
     entries = audit.audit_entry_list(**filters)
@@ -304,9 +371,15 @@ def audit_list(request):
         entry.action_label = audit.action_label(entry.action)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "web/settings/audit.html", {
-        "form": form, "page": page, "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "web/settings/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
 
 
 # ------------------------------------------------------------------ profile
@@ -316,7 +389,8 @@ def audit_list(request):
 def profile(request):
     user = request.user
     form = ProfileForm(
-        request.POST or None, time_zones=users.time_zones(),
+        request.POST or None,
+        time_zones=users.time_zones(),
         initial={"language": user.language, "time_zone": user.time_zone},
     )
     status = 200
@@ -324,7 +398,8 @@ def profile(request):
         if form.is_valid():
             try:
                 users.user_preferences_update(
-                    actor=user, language=form.cleaned_data["language"],
+                    actor=user,
+                    language=form.cleaned_data["language"],
                     time_zone=form.cleaned_data["time_zone"],
                 )
             except DomainError as exc:
@@ -342,10 +417,16 @@ def profile(request):
 
 
 def _token_page(request, form, raw=None, status=200):
-    return render(request, "web/tokens.html", {
-        "form": form, "tokens": tokens.api_token_list(actor=request.user),
-        "new_token": raw,
-    }, status=status)
+    return render(
+        request,
+        "web/tokens.html",
+        {
+            "form": form,
+            "tokens": tokens.api_token_list(actor=request.user),
+            "new_token": raw,
+        },
+        status=status,
+    )
 
 
 @require_GET

@@ -14,8 +14,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PASSWORD = "pass-1234-word"  # satu.core.testing.helpers.make_user's default
 
@@ -31,8 +35,10 @@ def administrator(db):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
-        **browser_type_launch_args, "executable_path": CHROMIUM,
-        "headless": True, "args": CHROMIUM_FLAGS,
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": CHROMIUM_FLAGS,
     }
 
 
@@ -64,8 +70,13 @@ def browser_errors(request):
 def page(page, browser_errors):
     """pytest-playwright's page, watched for console and page errors."""
     page.set_default_timeout(10_000)
-    page.on("console", lambda message: message.type == "error"
-            and browser_errors.append(f"console: {message.text}"))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and browser_errors.append(f"console: {message.text}")
+        ),
+    )
     page.on("pageerror", lambda error: browser_errors.append(f"page error: {error}"))
     return page
 

@@ -72,7 +72,9 @@ def test_create_a_custom_field(logged_in_page, administrator, live_server):
     expect(page.locator("tr[data-code='tier']")).to_contain_text("Gold, Silver")
     field = CustomField.objects.get(code="tier")
     assert (field.object_type, field.field_type, field.choices) == (
-        "parties.client", "choice", ["Gold", "Silver"]
+        "parties.client",
+        "choice",
+        ["Gold", "Silver"],
     )
 
 
@@ -139,8 +141,12 @@ def test_job_progress_polls_and_shows_server_errors_in_a_toast(
     # Chromium itself logs the 404 of the poll; htmx must not add its own error.
     browser_errors.allow("status of 404")
     job = Job.objects.create(
-        kind="test", title="Import clients", created_by=administrator,
-        state=Job.State.RUNNING, progress=10, message="Row 1",
+        kind="test",
+        title="Import clients",
+        created_by=administrator,
+        state=Job.State.RUNNING,
+        progress=10,
+        message="Row 1",
     )
     page = logged_in_page(administrator)
     page.goto(f"{live_server.url}/jobs/{job.pk}/")

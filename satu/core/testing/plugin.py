@@ -3,7 +3,9 @@
 import os
 
 # Jobs and tasks run on commit inside tests; one test drives the real worker.
-os.environ.setdefault("SATU_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+os.environ.setdefault(
+    "SATU_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest  # noqa: E402
@@ -19,7 +21,9 @@ def make_user(*args, **kwargs):
 def _plain_static_and_media(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
     }
     settings.MEDIA_ROOT = tmp_path / "media"
     # Real hashing costs ~0.3 s a user; tests check behaviour, not key stretching.

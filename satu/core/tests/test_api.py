@@ -25,6 +25,7 @@ def _fast_password_hashing(settings):
     # Users are created per test; the real hasher costs most of the runtime.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 CLIENTS = "/api/v1/clients"
 
 

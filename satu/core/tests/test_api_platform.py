@@ -27,6 +27,8 @@ pytestmark = pytest.mark.django_db
 def _fast_password_hashing(settings):
     # Users are created per test; the real hasher costs most of the runtime.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 PDF = b"%PDF-1.4\n%a signed but tiny pdf\n"
 
 

@@ -11,8 +11,12 @@ pytestmark = pytest.mark.django_db
 
 def define(actor, code, field_type, **extra):
     return custom_fields.custom_field_create(
-        actor=actor, object_type="parties.client", code=code, label=code.title(),
-        field_type=field_type, **extra,
+        actor=actor,
+        object_type="parties.client",
+        code=code,
+        label=code.title(),
+        field_type=field_type,
+        **extra,
     )
 
 
@@ -25,11 +29,22 @@ def test_values_are_stored_typed(admin_user):
 
     cleaned = custom_fields.clean_values(
         "parties.client",
-        {"since": "2024-02-29", "rating": "4,50", "vip": "ya", "tier": "B", "motto": " hi "},
+        {
+            "since": "2024-02-29",
+            "rating": "4,50",
+            "vip": "ya",
+            "tier": "B",
+            "motto": " hi ",
+        },
     )
 
-    assert cleaned == {"since": "2024-02-29", "rating": "4.50", "vip": True, "tier": "B",
-                       "motto": "hi"}
+    assert cleaned == {
+        "since": "2024-02-29",
+        "rating": "4.50",
+        "vip": True,
+        "tier": "B",
+        "motto": "hi",
+    }
 
 
 @pytest.mark.parametrize(
@@ -45,7 +60,9 @@ def test_values_are_stored_typed(admin_user):
     ],
 )
 def test_bad_values_name_the_field(admin_user, code, field_type, raw):
-    define(admin_user, code, field_type, choices=["A"] if field_type == "choice" else None)
+    define(
+        admin_user, code, field_type, choices=["A"] if field_type == "choice" else None
+    )
     with pytest.raises(ValidationFailed) as excinfo:
         custom_fields.clean_values("parties.client", {code: raw})
     assert list(excinfo.value.fields) == [f"custom.{code}"]
@@ -70,8 +87,13 @@ def test_definition_rules(admin_user):
         ({"code": "ok", "field_type": "colour"}, "field_type"),
         ({"code": "ok", "object_type": "nope"}, "object_type"),
     ]:
-        args = {"actor": admin_user, "object_type": "parties.client", "label": "L",
-                "field_type": "text", **kwargs}
+        args = {
+            "actor": admin_user,
+            "object_type": "parties.client",
+            "label": "L",
+            "field_type": "text",
+            **kwargs,
+        }
         with pytest.raises(ValidationFailed) as excinfo:
             custom_fields.custom_field_create(**args)
         assert field in excinfo.value.fields
@@ -86,8 +108,14 @@ def test_filters_work_on_both_databases(admin_user):
     ClientFactory(custom={"tier": "B", "vip": False})
     qs = Client.objects.all()
 
-    assert list(custom_fields.filter_queryset(qs, "parties.client", {"cf_tier": "A"})) == [a]
-    assert list(custom_fields.filter_queryset(qs, "parties.client", {"cf_vip": "yes"})) == [a]
-    assert list(custom_fields.filter_queryset(qs, "parties.client", {"cf_motto": "fair"})) == [a]
+    assert list(
+        custom_fields.filter_queryset(qs, "parties.client", {"cf_tier": "A"})
+    ) == [a]
+    assert list(
+        custom_fields.filter_queryset(qs, "parties.client", {"cf_vip": "yes"})
+    ) == [a]
+    assert list(
+        custom_fields.filter_queryset(qs, "parties.client", {"cf_motto": "fair"})
+    ) == [a]
     with pytest.raises(ValidationFailed):
         custom_fields.filter_queryset(qs, "parties.client", {"cf_tier": "Z"})

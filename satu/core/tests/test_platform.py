@@ -57,24 +57,37 @@ def test_attachment_checks_type_size_and_visibility(manager, other_manager, sett
 
     assert attachment.size == len(PDF)
     assert client.timeline.filter(kind="attachment.added").count() == 1
-    assert attachments.attachment_get(actor=manager, attachment_id=attachment.pk) == attachment
+    assert (
+        attachments.attachment_get(actor=manager, attachment_id=attachment.pk)
+        == attachment
+    )
     with pytest.raises(NotFound):
         attachments.attachment_get(actor=other_manager, attachment_id=attachment.pk)
     with pytest.raises(NotFound):
         attachments.attachment_add(
-            actor=other_manager, object_type="parties.client", object_id=client.pk,
+            actor=other_manager,
+            object_type="parties.client",
+            object_id=client.pk,
             uploaded=SimpleUploadedFile("c.pdf", PDF),
         )
-    for name, content in [("evil.exe", b"MZ"), ("fake.pdf", b"<html>"), ("empty.txt", b"")]:
+    for name, content in [
+        ("evil.exe", b"MZ"),
+        ("fake.pdf", b"<html>"),
+        ("empty.txt", b""),
+    ]:
         with pytest.raises(ValidationFailed):
             attachments.attachment_add(
-                actor=manager, object_type="parties.client", object_id=client.pk,
+                actor=manager,
+                object_type="parties.client",
+                object_id=client.pk,
                 uploaded=SimpleUploadedFile(name, content),
             )
     settings.SATU_ATTACHMENT_MAX_BYTES = 10
     with pytest.raises(ValidationFailed):
         attachments.attachment_add(
-            actor=manager, object_type="parties.client", object_id=client.pk,
+            actor=manager,
+            object_type="parties.client",
+            object_id=client.pk,
             uploaded=SimpleUploadedFile("big.pdf", PDF),
         )
     assert Attachment.objects.count() == 1
@@ -95,7 +108,10 @@ def test_job_reports_progress_and_result(manager, django_capture_on_commit_callb
     job.refresh_from_db()
     assert seen == [50]
     assert (job.state, job.progress, job.message, job.result["count"]) == (
-        "done", 100, "all good", 3,
+        "done",
+        100,
+        "all good",
+        3,
     )
 
 
@@ -116,11 +132,15 @@ def test_login_is_throttled_after_repeated_failures(manager, settings):
     for _ in range(3):
         response = browser.post("/login/", {"username": "manager", "password": "wrong"})
         assert response.status_code == 200
-    response = browser.post("/login/", {"username": "manager", "password": "pass-1234-word"})
+    response = browser.post(
+        "/login/", {"username": "manager", "password": "pass-1234-word"}
+    )
     assert response.status_code == 200
     assert "Too many failed login attempts" in response.content.decode()
     LoginFailure.objects.update(at=timezone.now() - timedelta(hours=1))
-    response = browser.post("/login/", {"username": "manager", "password": "pass-1234-word"})
+    response = browser.post(
+        "/login/", {"username": "manager", "password": "pass-1234-word"}
+    )
     assert response.status_code == 302
 
 
@@ -130,7 +150,9 @@ def test_read_only_user_cannot_attach(director):
     client = ClientFactory()
     with pytest.raises(PermissionDenied):
         attachments.attachment_add(
-            actor=director, object_type="parties.client", object_id=client.pk,
+            actor=director,
+            object_type="parties.client",
+            object_id=client.pk,
             uploaded=SimpleUploadedFile("c.pdf", PDF),
         )
     assert Attachment.objects.count() == 0

@@ -39,9 +39,15 @@ def test_staff_has_every_role_and_the_printed_logins_work(demo):
     roles = Counter(User.objects.values_list("groups__name", flat=True))
 
     assert demo.users == 51
-    assert roles == {"administrator": 2, "director": 1, "head_of_sales": 2,
-                     "sales_manager": 28, "marketer": 3, "accountant": 3,
-                     "warehouse": 12}
+    assert roles == {
+        "administrator": 2,
+        "director": 1,
+        "head_of_sales": 2,
+        "sales_manager": 28,
+        "marketer": 3,
+        "accountant": 3,
+        "warehouse": 12,
+    }
     assert loader.demo_logins() == [
         {"username": "admin", "password": "admin", "role": "superuser"},
         {"username": "sysadmin", "password": "demo", "role": "administrator"},
@@ -64,7 +70,9 @@ def test_company_outlets_and_warehouse_are_recorded(demo):
     assert company["legal_name"] == "PT Satu Niaga Nusantara"
     assert npwp.is_valid(company["npwp"])
     assert [o["name"] for o in company["outlets"]] == [
-        "Outlet Kelapa Gading", "Outlet Surabaya Rungkut"]
+        "Outlet Kelapa Gading",
+        "Outlet Surabaya Rungkut",
+    ]
     assert [w["name"] for w in company["warehouses"]] == ["Gudang Cikarang"]
     flag = SystemFlag.objects.get(key="demo").value
     assert (flag["seed"], flag["clients"]) == (loader.DEFAULT_SEED, 60)
@@ -72,10 +80,18 @@ def test_company_outlets_and_warehouse_are_recorded(demo):
 
 def test_reference_data_groups_channels_and_custom_fields(demo):
     assert list(ClientGroup.objects.values_list("name", flat=True)) == [
-        "Distributor", "Government", "Horeca", "Retail", "Wholesale"]
+        "Distributor",
+        "Government",
+        "Horeca",
+        "Retail",
+        "Wholesale",
+    ]
     assert sorted(str(c) for c in Channel.objects.filter(parent__name="Online")) == [
-        "Online / Google Ads", "Online / Instagram", "Online / Tokopedia",
-        "Online / Website"]
+        "Online / Google Ads",
+        "Online / Instagram",
+        "Online / Tokopedia",
+        "Online / Website",
+    ]
     assert Channel.objects.filter(parent=None).count() == 4
     fields = set(CustomField.objects.values_list("object_type", "code", "field_type"))
     assert fields == {
@@ -98,23 +114,41 @@ def test_clients_have_valid_identifiers_contacts_and_history(demo):
     tax_ids = Counterparty.objects.values_list("tax_id", flat=True)
     assert all(npwp.is_valid(t) for t in tax_ids)
     phones = list(
-        ContactMethod.objects.filter(kind="phone").values_list("value", flat=True))
+        ContactMethod.objects.filter(kind="phone").values_list("value", flat=True)
+    )
     phones += [p for p in clients.values_list("phone", flat=True) if p]
     assert all(phonenumbers.is_valid_number(phonenumbers.parse(p)) for p in phones)
     assert {p[:5] for p in phones} & {"+6281", "+6221"}
     assert set(clients.values_list("status", flat=True)) == {
-        "lead", "prospect", "client", "former"}
+        "lead",
+        "prospect",
+        "client",
+        "former",
+    }
     assert {c.custom["industry"] for c in clients} <= set(
-        CustomField.objects.get(code="industry").choices)
+        CustomField.objects.get(code="industry").choices
+    )
     # Every client was created through the service: audited, on its timeline.
-    assert AuditEntry.objects.filter(action="created",
-                                     content_type__model="client").count() == 60
+    assert (
+        AuditEntry.objects.filter(
+            action="created", content_type__model="client"
+        ).count()
+        == 60
+    )
     kinds = set(TimelineEntry.objects.values_list("kind", flat=True))
-    assert {"client.created", "client.status_changed", "counterparty.linked",
-            "counterparty.unlinked", "contact.linked", "note"} <= kinds
+    assert {
+        "client.created",
+        "client.status_changed",
+        "counterparty.linked",
+        "counterparty.unlinked",
+        "contact.linked",
+        "note",
+    } <= kinds
     # Dated legal names and links that ended.
-    assert CounterpartyDetail.objects.values("counterparty").distinct().count() \
+    assert (
+        CounterpartyDetail.objects.values("counterparty").distinct().count()
         < CounterpartyDetail.objects.count()
+    )
     assert ClientCounterparty.objects.exclude(valid_to=None).exists()
     # Both kinds of names.
     names = " ".join(clients.values_list("name", flat=True))

@@ -11,10 +11,16 @@ from satu.parties.models import Client, ContactMethod, Counterparty
 
 def _snapshot():
     return (
-        list(User.objects.order_by("pk").values_list(
-            "username", "first_name", "last_name")),
-        list(Client.objects.order_by("pk").values_list(
-            "name", "status", "phone", "email", "custom", "owner__username")),
+        list(
+            User.objects.order_by("pk").values_list(
+                "username", "first_name", "last_name"
+            )
+        ),
+        list(
+            Client.objects.order_by("pk").values_list(
+                "name", "status", "phone", "email", "custom", "owner__username"
+            )
+        ),
         list(Counterparty.objects.order_by("pk").values_list("legal_name", "tax_id")),
         list(ContactMethod.objects.order_by("pk").values_list("value", flat=True)),
     )

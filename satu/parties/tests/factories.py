@@ -3,10 +3,10 @@ from datetime import date
 import factory
 
 from satu.parties.models import (
+    Channel,
     Client,
     ClientCounterparty,
     ClientGroup,
-    Channel,
     Contact,
     ContactMethod,
     ContactRole,

@@ -1,8 +1,8 @@
 """Locale-aware formatting in templates, following the user's language.
 
-    {% load satu_format %}
-    {{ order.total|money:order.currency }}  {{ qty|number:2 }}
-    {{ invoice.date|day }}  {{ entry.at|moment }}
+{% load satu_format %}
+{{ order.total|money:order.currency }}  {{ qty|number:2 }}
+{{ invoice.date|day }}  {{ entry.at|moment }}
 """
 
 from datetime import datetime

@@ -11,8 +11,10 @@ TEMPLATE = Template(
     "{{ when|day }}|{{ at|moment }}|{{ missing|money }}"
 )
 VALUES = {
-    "amount": Decimal("1234567.5"), "when": date(2025, 3, 9),
-    "at": datetime(2025, 3, 9, 1, 30, tzinfo=UTC), "missing": None,
+    "amount": Decimal("1234567.5"),
+    "when": date(2025, 3, 9),
+    "at": datetime(2025, 3, 9, 1, 30, tzinfo=UTC),
+    "missing": None,
 }
 
 
@@ -28,6 +30,4 @@ def test_english_formats():
 
 
 def test_indonesian_formats():
-    assert render("id") == (
-        "Rp1.234.568|1.234.567,50|9 Mar 2025|9 Mar 2025 08.30.00|"
-    )
+    assert render("id") == ("Rp1.234.568|1.234.567,50|9 Mar 2025|9 Mar 2025 08.30.00|")

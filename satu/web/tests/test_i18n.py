@@ -131,7 +131,8 @@ def test_catalogue_covers_every_translatable_string_in_the_source(
     root = Path(settings.BASE_DIR)
     for package in ("config", "satu"):
         shutil.copytree(
-            root / package, tmp_path / package,
+            root / package,
+            tmp_path / package,
             ignore=shutil.ignore_patterns(
                 "__pycache__", "static", "migrations", "*.pyc", "*.sqlite3"
             ),
@@ -143,7 +144,9 @@ def test_catalogue_covers_every_translatable_string_in_the_source(
     monkeypatch.chdir(tmp_path)
 
     call_command(
-        "makemessages", locale=["id"], ignore_patterns=MAKEMESSAGES_IGNORE,
+        "makemessages",
+        locale=["id"],
+        ignore_patterns=MAKEMESSAGES_IGNORE,
         verbosity=0,
     )
 
@@ -232,7 +235,8 @@ def test_api_errors_speak_the_token_owners_language(api_client):
     api_client.as_user(user)
 
     response = api_client.post(
-        "/api/v1/clients", json.dumps({"name": "PT Maju", "phone": "12"}),
+        "/api/v1/clients",
+        json.dumps({"name": "PT Maju", "phone": "12"}),
         content_type="application/json",
     )
 
@@ -256,10 +260,12 @@ def test_api_not_found_and_bad_json_in_indonesian(api_client):
     broken = api_client.post("/api/v1/clients", "{bad", content_type="application/json")
 
     assert (missing.status_code, missing.json()["detail"]) == (
-        404, "Klien tidak ditemukan."
+        404,
+        "Klien tidak ditemukan.",
     )
     assert (broken.status_code, broken.json()["detail"]) == (
-        400, "Isi permintaan bukan JSON yang valid."
+        400,
+        "Isi permintaan bukan JSON yang valid.",
     )
     assert Client.objects.count() == 0
 
@@ -279,8 +285,10 @@ def test_api_errors_stay_english_for_an_english_user(api_client):
     api_client.as_user(user)
 
     response = api_client.post(
-        "/api/v1/clients", json.dumps({"name": "PT Maju", "phone": "12"}),
-        content_type="application/json", HTTP_ACCEPT_LANGUAGE="id",
+        "/api/v1/clients",
+        json.dumps({"name": "PT Maju", "phone": "12"}),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="id",
     )
 
     assert response.json()["fields"] == {

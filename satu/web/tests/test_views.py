@@ -52,8 +52,15 @@ def nav_names(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "url", ["/", "/search/?q=ab", "/profile/", "/profile/tokens/", "/jobs/1/",
-            *SETTINGS_PAGES],
+    "url",
+    [
+        "/",
+        "/search/?q=ab",
+        "/profile/",
+        "/profile/tokens/",
+        "/jobs/1/",
+        *SETTINGS_PAGES,
+    ],
 )
 def test_anonymous_user_is_sent_to_login(url):
     response = browser().get(url)
@@ -67,7 +74,7 @@ def test_sales_manager_may_not_open_settings(manager, url):
     response = browser(manager).get(url)
 
     assert response.status_code == 403
-    assert 'data-error-message' in response.content.decode()
+    assert "data-error-message" in response.content.decode()
 
 
 def test_sales_manager_may_not_switch_modules(manager):
@@ -79,7 +86,10 @@ def test_sales_manager_may_not_switch_modules(manager):
 
 def test_sales_manager_may_not_edit_custom_fields(manager, admin_user):
     field = custom_fields.custom_field_create(
-        actor=admin_user, object_type="parties.client", code="tier", label="Tier",
+        actor=admin_user,
+        object_type="parties.client",
+        code="tier",
+        label="Tier",
         field_type="text",
     )
 
@@ -97,7 +107,10 @@ def test_sales_manager_sees_no_settings_menu(manager):
 
     assert "/settings/" not in html
     assert nav_names(html) == [
-        "home", "client_list", "contact_list", "counterparty_list"
+        "home",
+        "client_list",
+        "contact_list",
+        "counterparty_list",
     ]
 
 
@@ -143,14 +156,19 @@ def test_home_counts_own_clients_by_status_and_month(
 
     assert response.status_code == 200
     html = response.content.decode()
-    counts = dict(re.findall(
-        r'data-status="(\w+)">\s*<span class="stat-value">(\d+)</span>', html
-    ))
+    counts = dict(
+        re.findall(
+            r'data-status="(\w+)">\s*<span class="stat-value">(\d+)</span>', html
+        )
+    )
     assert counts == {"lead": "2", "prospect": "1", "client": "1", "former": "0"}
-    chart = json.loads(re.search(
-        r'<script id="monthly-chart-data" type="application/json">(.*?)</script>',
-        html, re.S,
-    ).group(1))
+    chart = json.loads(
+        re.search(
+            r'<script id="monthly-chart-data" type="application/json">(.*?)</script>',
+            html,
+            re.S,
+        ).group(1)
+    )
     assert len(chart["xAxis"]["data"]) == 12
     assert chart["series"][0]["data"] == [0] * 11 + [4]
     assert "Created here" in html
@@ -173,12 +191,17 @@ def test_home_without_client_rights_shows_no_client_numbers(db):
 def test_live_search_lists_visible_records_only(manager, other_manager):
     ClientFactory(owner=manager, name="Sinar Jaya", search_text="sinar jaya")
     ClientFactory(owner=other_manager, name="Sinar Abadi", search_text="sinar abadi")
-    contact = ContactFactory(first_name="Sinta", last_name="Dewi",
-                             search_text="sinta dewi", created_by=manager)
+    contact = ContactFactory(
+        first_name="Sinta",
+        last_name="Dewi",
+        search_text="sinta dewi",
+        created_by=manager,
+    )
     ContactRoleFactory(contact=contact, client=ClientFactory(owner=manager))
 
-    response = htmx(browser(manager), "get", "/search/", {"q": "sin"},
-                    target="search-results")
+    response = htmx(
+        browser(manager), "get", "/search/", {"q": "sin"}, target="search-results"
+    )
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -190,8 +213,9 @@ def test_live_search_lists_visible_records_only(manager, other_manager):
 
 
 def test_search_leaves_out_switched_off_modules(manager, admin_user):
-    contact = ContactFactory(first_name="Sinta", search_text="sinta test",
-                             created_by=manager)
+    contact = ContactFactory(
+        first_name="Sinta", search_text="sinta test", created_by=manager
+    )
     ContactRoleFactory(contact=contact, client=ClientFactory(owner=manager))
     features.feature_set(code="contacts", enabled=False, actor=admin_user)
 
@@ -255,33 +279,57 @@ def test_switching_an_unknown_module_answers_404(admin_user):
 
 
 def test_administrator_creates_a_choice_field(admin_user):
-    response = browser(admin_user).post("/settings/custom-fields/new/", {
-        "object_type": "parties.client", "code": "tier", "label": "Tier",
-        "field_type": "choice", "choices": "Gold\n\n Silver \nBronze", "position": "3",
-        "required": "on",
-    })
+    response = browser(admin_user).post(
+        "/settings/custom-fields/new/",
+        {
+            "object_type": "parties.client",
+            "code": "tier",
+            "label": "Tier",
+            "field_type": "choice",
+            "choices": "Gold\n\n Silver \nBronze",
+            "position": "3",
+            "required": "on",
+        },
+    )
 
     assert response.status_code == 302
     assert response["Location"] == "/settings/custom-fields/?type=parties.client"
     field = CustomField.objects.get()
     assert (field.object_type, field.code, field.label, field.field_type) == (
-        "parties.client", "tier", "Tier", "choice"
+        "parties.client",
+        "tier",
+        "Tier",
+        "choice",
     )
     assert (field.choices, field.required, field.position, field.is_active) == (
-        ["Gold", "Silver", "Bronze"], True, 3, True
+        ["Gold", "Silver", "Bronze"],
+        True,
+        3,
+        True,
     )
 
 
 def test_bad_custom_field_shows_errors_per_field_and_creates_nothing(admin_user):
-    response = browser(admin_user).post("/settings/custom-fields/new/", {
-        "object_type": "parties.client", "code": "Bad Code", "label": "X",
-        "field_type": "choice", "choices": "", "position": "0",
-    })
+    response = browser(admin_user).post(
+        "/settings/custom-fields/new/",
+        {
+            "object_type": "parties.client",
+            "code": "Bad Code",
+            "label": "X",
+            "field_type": "choice",
+            "choices": "",
+            "position": "0",
+        },
+    )
 
     assert response.status_code == 422
     html = response.content.decode()
-    code_block = re.search(r'<div class="field-code.*?</div>\s*</div>|'
-                           r'<div class="field-code.*?</ul>', html, re.S).group(0)
+    code_block = re.search(
+        r'<div class="field-code.*?</div>\s*</div>|'
+        r'<div class="field-code.*?</ul>',
+        html,
+        re.S,
+    ).group(0)
     assert "Use lower-case letters" in code_block
     choices_block = re.search(r'<div class="field-choices.*?</ul>', html, re.S).group(0)
     assert "A choice field needs at least one choice." in choices_block
@@ -290,14 +338,23 @@ def test_bad_custom_field_shows_errors_per_field_and_creates_nothing(admin_user)
 
 def test_duplicate_custom_field_code_is_refused(admin_user):
     custom_fields.custom_field_create(
-        actor=admin_user, object_type="parties.client", code="tier", label="Tier",
+        actor=admin_user,
+        object_type="parties.client",
+        code="tier",
+        label="Tier",
         field_type="text",
     )
 
-    response = browser(admin_user).post("/settings/custom-fields/new/", {
-        "object_type": "parties.client", "code": "tier", "label": "Again",
-        "field_type": "text", "position": "0",
-    })
+    response = browser(admin_user).post(
+        "/settings/custom-fields/new/",
+        {
+            "object_type": "parties.client",
+            "code": "tier",
+            "label": "Again",
+            "field_type": "text",
+            "position": "0",
+        },
+    )
 
     assert response.status_code == 422
     assert "A field with this code already exists." in response.content.decode()
@@ -306,20 +363,32 @@ def test_duplicate_custom_field_code_is_refused(admin_user):
 
 def test_administrator_edits_a_custom_field(admin_user):
     field = custom_fields.custom_field_create(
-        actor=admin_user, object_type="parties.contact", code="hobby", label="Hobby",
+        actor=admin_user,
+        object_type="parties.contact",
+        code="hobby",
+        label="Hobby",
         field_type="text",
     )
     client = browser(admin_user)
     assert client.get(f"/settings/custom-fields/{field.pk}/").status_code == 200
 
-    response = client.post(f"/settings/custom-fields/{field.pk}/", {
-        "label": "Hobbies", "position": "5", "code": "ignored", "field_type": "number",
-    })
+    response = client.post(
+        f"/settings/custom-fields/{field.pk}/",
+        {
+            "label": "Hobbies",
+            "position": "5",
+            "code": "ignored",
+            "field_type": "number",
+        },
+    )
 
     assert response.status_code == 302
     field.refresh_from_db()
     assert (field.code, field.field_type, field.label, field.position) == (
-        "hobby", "text", "Hobbies", 5
+        "hobby",
+        "text",
+        "Hobbies",
+        5,
     )
     assert (field.required, field.is_active) == (False, False)
 
@@ -327,13 +396,18 @@ def test_administrator_edits_a_custom_field(admin_user):
 def test_custom_field_list_shows_fields_of_one_object_type(admin_user):
     for object_type, code in [("parties.client", "tier"), ("parties.contact", "hobby")]:
         custom_fields.custom_field_create(
-            actor=admin_user, object_type=object_type, code=code, label=code.title(),
+            actor=admin_user,
+            object_type=object_type,
+            code=code,
+            label=code.title(),
             field_type="text",
         )
 
-    html = browser(admin_user).get(
-        "/settings/custom-fields/", {"type": "parties.contact"}
-    ).content.decode()
+    html = (
+        browser(admin_user)
+        .get("/settings/custom-fields/", {"type": "parties.contact"})
+        .content.decode()
+    )
 
     assert 'data-code="hobby"' in html
     assert 'data-code="tier"' not in html
@@ -354,8 +428,12 @@ def test_audit_list_is_paginated_without_n_plus_one(db, django_assert_num_querie
     for i, client_record in enumerate(Client.objects.all()):
         from satu.core import audit
 
-        audit.record(actor=actors[i % 3], subject=client_record, action="updated",
-                     changes={"name": ["Old", client_record.name]})
+        audit.record(
+            actor=actors[i % 3],
+            subject=client_record,
+            action="updated",
+            changes={"name": ["Old", client_record.name]},
+        )
     client = browser(administrator)
     client.get("/settings/audit/")
 
@@ -377,9 +455,11 @@ def test_audit_list_filters_by_actor_and_action(admin_user, manager):
     audit.record(actor=admin_user, subject=client_record, action="archived")
     audit.record(actor=manager, subject=client_record, action="updated")
 
-    html = browser(admin_user).get(
-        "/settings/audit/", {"actor": manager.pk, "action": "archived"}
-    ).content.decode()
+    html = (
+        browser(admin_user)
+        .get("/settings/audit/", {"actor": manager.pk, "action": "archived"})
+        .content.decode()
+    )
 
     table = re.search(r'<table class="list" id="audit-table">.*?</table>', html, re.S)
     assert table.group(0).count("<tr>") == 2
@@ -473,8 +553,9 @@ def test_token_revoke_only_touches_own_tokens(manager, other_manager):
 
 
 def _job(user, **values):
-    return Job.objects.create(kind="test", title="Import clients", created_by=user,
-                              **values)
+    return Job.objects.create(
+        kind="test", title="Import clients", created_by=user, **values
+    )
 
 
 def test_running_job_partial_keeps_polling(manager):
@@ -491,8 +572,13 @@ def test_running_job_partial_keeps_polling(manager):
 
 
 def test_finished_job_shows_result_link_and_stops_polling(manager):
-    job = _job(manager, state=Job.State.DONE, progress=100, message="Done.",
-               result_url="/clients/?imported=1")
+    job = _job(
+        manager,
+        state=Job.State.DONE,
+        progress=100,
+        message="Done.",
+        result_url="/clients/?imported=1",
+    )
 
     html = browser(manager).get(f"/jobs/{job.pk}/").content.decode()
 
@@ -537,8 +623,9 @@ def test_login_is_refused_after_five_wrong_passwords(manager):
         response = client.post("/login/", {"username": "manager", "password": "nope"})
         assert response.status_code == 200
 
-    response = client.post("/login/", {"username": "manager",
-                                       "password": "pass-1234-word"})
+    response = client.post(
+        "/login/", {"username": "manager", "password": "pass-1234-word"}
+    )
 
     assert response.status_code == 200
     assert "Too many failed login attempts" in response.content.decode()
@@ -554,10 +641,13 @@ def test_login_page_renders_in_layout():
     assert 'class="topbar"' not in html
 
 
-@pytest.mark.parametrize(("template", "text"), [
-    ("500.html", "Something went wrong on our side"),
-    ("400.html", "The request could not be understood."),
-])
+@pytest.mark.parametrize(
+    ("template", "text"),
+    [
+        ("500.html", "Something went wrong on our side"),
+        ("400.html", "The request could not be understood."),
+    ],
+)
 def test_error_pages_render_without_a_request(template, text):
     from django.template import loader
 

@@ -22,8 +22,13 @@ POSTGRESQL = "postgresql"
 
 # Tables that `migrate` itself fills; rows there do not make a database "used".
 MIGRATE_TABLES = {
-    "django_migrations", "django_content_type", "auth_permission", "auth_group",
-    "auth_group_permissions", "satu_cache", "core_workerheartbeat",
+    "django_migrations",
+    "django_content_type",
+    "auth_permission",
+    "auth_group",
+    "auth_group_permissions",
+    "satu_cache",
+    "core_workerheartbeat",
 }
 
 
@@ -127,8 +132,12 @@ def _pg_connection(alias: str) -> tuple[list[str], dict]:
     if settings.get("PASSWORD"):
         env["PGPASSWORD"] = str(settings["PASSWORD"])
     options = settings.get("OPTIONS") or {}
-    for key, variable in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"),
-                          ("sslcert", "PGSSLCERT"), ("sslkey", "PGSSLKEY")):
+    for key, variable in (
+        ("sslmode", "PGSSLMODE"),
+        ("sslrootcert", "PGSSLROOTCERT"),
+        ("sslcert", "PGSSLCERT"),
+        ("sslkey", "PGSSLKEY"),
+    ):
         if options.get(key):
             env[variable] = str(options[key])
     return args, env
@@ -147,8 +156,19 @@ def backup_postgresql(path: Path, alias: str = "default") -> None:
     args, env = _pg_connection(alias)
     part = path.with_name(path.name + ".part")
     part.unlink(missing_ok=True)
-    _run([_pg_tool("pg_dump"), "--format=custom", "--no-password", *args,
-          "--file", str(part), "--dbname", env["PGDATABASE"]], env)
+    _run(
+        [
+            _pg_tool("pg_dump"),
+            "--format=custom",
+            "--no-password",
+            *args,
+            "--file",
+            str(part),
+            "--dbname",
+            env["PGDATABASE"],
+        ],
+        env,
+    )
     os.replace(part, path)
 
 
@@ -161,6 +181,17 @@ def restore_postgresql(path: Path, alias: str = "default") -> None:
             cursor.execute(f"DROP TABLE IF EXISTS {quoted} CASCADE")
     connection.close()
     args, env = _pg_connection(alias)
-    _run([_pg_tool("pg_restore"), "--no-owner", "--no-privileges",
-          "--single-transaction", "--no-password", *args,
-          "--dbname", env["PGDATABASE"], str(path)], env)
+    _run(
+        [
+            _pg_tool("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--no-password",
+            *args,
+            "--dbname",
+            env["PGDATABASE"],
+            str(path),
+        ],
+        env,
+    )

@@ -8,13 +8,16 @@ from satu.core.management.commands import _backup
 
 
 class Command(BaseCommand):
-    help = ("Write a consistent snapshot of the database to FILE while Satu runs "
-            "(SQLite: online backup API; PostgreSQL: pg_dump -Fc).")
+    help = (
+        "Write a consistent snapshot of the database to FILE while Satu runs "
+        "(SQLite: online backup API; PostgreSQL: pg_dump -Fc)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--force", action="store_true",
-                            help="Overwrite FILE if it exists.")
+        parser.add_argument(
+            "--force", action="store_true", help="Overwrite FILE if it exists."
+        )
         parser.add_argument("--database", default="default")
 
     def handle(self, *, file, force, database, **_options):

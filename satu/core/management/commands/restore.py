@@ -9,8 +9,10 @@ from satu.core.management.commands import _backup
 
 
 class Command(BaseCommand):
-    help = ("Load a backup made by `satu backup` into an EMPTY database (new, or "
-            "only migrated), then apply any newer migrations.")
+    help = (
+        "Load a backup made by `satu backup` into an EMPTY database (new, or "
+        "only migrated), then apply any newer migrations."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")

@@ -54,13 +54,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--no-worker", action="store_true",
-                            help="Start only the web server.")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Start only the web server."
+        )
 
     def handle(self, *, host, port, no_worker, **_options):
         if _listening(host, port):
-            raise CommandError(f"Port {port} on {host} is already in use; "
-                               "stop the other server or choose --port.")
+            raise CommandError(
+                f"Port {port} on {host} is already in use; "
+                "stop the other server or choose --port."
+            )
         stop = {"signal": None}
 
         def request_stop(signum, _frame):
@@ -74,7 +77,8 @@ class Command(BaseCommand):
             commands["worker"] = [*base, "worker"]
         children = {
             name: subprocess.Popen(
-                cmd, start_new_session=True, preexec_fn=_die_with_parent)
+                cmd, start_new_session=True, preexec_fn=_die_with_parent
+            )
             for name, cmd in commands.items()
         }
         announced = False
@@ -125,7 +129,10 @@ class Command(BaseCommand):
                     f"    {login['username']:<{width}} / {login['password']:<5} "
                     f"— {role_label(login['role'])}"
                 )
-        lines += ["", "  API docs: /api/docs    Health: /healthz    "
-                  "Ctrl-C stops Satu.", ""]
+        lines += [
+            "",
+            "  API docs: /api/docs    Health: /healthz    Ctrl-C stops Satu.",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()

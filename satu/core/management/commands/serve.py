@@ -24,7 +24,9 @@ class Command(BaseCommand):
             "--port", type=int, default=int(os.environ.get("SATU_PORT", "8000"))
         )
         parser.add_argument(
-            "--threads", type=int, default=int(os.environ.get("SATU_THREADS", "8")),
+            "--threads",
+            type=int,
+            default=int(os.environ.get("SATU_THREADS", "8")),
             help="Worker threads handling requests (default 8).",
         )
 
@@ -38,7 +40,8 @@ class Command(BaseCommand):
         if proxy := os.environ.get("SATU_TRUSTED_PROXY"):
             # Behind a reverse proxy (its address here) honour X-Forwarded-*.
             options |= {
-                "trusted_proxy": proxy, "clear_untrusted_proxy_headers": True,
+                "trusted_proxy": proxy,
+                "clear_untrusted_proxy_headers": True,
                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
             }
         server = create_server(application, **options)

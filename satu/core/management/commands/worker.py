@@ -14,12 +14,20 @@ class Command(BaseCommand):
     help = "Run the background worker (jobs, imports, mail) until stopped."
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=float, default=1.0,
-                            help="Seconds between polls when idle (default 1).")
-        parser.add_argument("--queue-name", default="default",
-                            help="Queues to process, comma separated; '*' for all.")
-        parser.add_argument("--batch", action="store_true",
-                            help="Run the queued tasks, then exit.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="Seconds between polls when idle (default 1).",
+        )
+        parser.add_argument(
+            "--queue-name",
+            default="default",
+            help="Queues to process, comma separated; '*' for all.",
+        )
+        parser.add_argument(
+            "--batch", action="store_true", help="Run the queued tasks, then exit."
+        )
         parser.add_argument("--max-tasks", type=int, default=None)
 
     def handle(self, *, interval, queue_name, batch, max_tasks, verbosity, **_options):
@@ -27,8 +35,14 @@ class Command(BaseCommand):
         heartbeat = Heartbeat(worker_id)
         heartbeat.start()
         logger.info("worker started", extra={"worker_id": worker_id})
-        options = {"interval": interval, "queue_name": queue_name, "batch": batch,
-                   "worker_id": worker_id, "reload": False, "verbosity": verbosity}
+        options = {
+            "interval": interval,
+            "queue_name": queue_name,
+            "batch": batch,
+            "worker_id": worker_id,
+            "reload": False,
+            "verbosity": verbosity,
+        }
         if max_tasks:
             options["max_tasks"] = max_tasks
         try:

@@ -6,15 +6,24 @@ from satu.demo import loader
 
 
 class Command(BaseCommand):
-    help = ("Load the demo trading company (about 50 employees, 2,000 clients) into "
-            "an empty database. Refuses to touch a database with other data.")
+    help = (
+        "Load the demo trading company (about 50 employees, 2,000 clients) into "
+        "an empty database. Refuses to touch a database with other data."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--if-empty", action="store_true",
-                            help="Load only when the database has no users yet; "
-                                 "otherwise say so and succeed.")
-        parser.add_argument("--clients", type=int, default=loader.DEFAULT_CLIENTS,
-                            help="How many clients (default %(default)s).")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Load only when the database has no users yet; "
+            "otherwise say so and succeed.",
+        )
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=loader.DEFAULT_CLIENTS,
+            help="How many clients (default %(default)s).",
+        )
         parser.add_argument("--seed", type=int, default=loader.DEFAULT_SEED)
 
     def say(self, message: str) -> None:
@@ -39,8 +48,9 @@ class Command(BaseCommand):
             slow = "; this takes about a minute" if clients >= 1000 else ""
             self.say(f"Loading the demo company ({clients:,} clients){slow} ...")
         try:
-            summary = loader.load(seed=seed, clients=clients,
-                                  progress=self.say if verbosity > 0 else None)
+            summary = loader.load(
+                seed=seed, clients=clients, progress=self.say if verbosity > 0 else None
+            )
         except loader.DemoRefused:
             raise CommandError("The database stopped being empty; nothing loaded.")
         self.stdout.write(
@@ -51,4 +61,5 @@ class Command(BaseCommand):
         self.stdout.write("Logins (user / password):")
         for login in loader.demo_logins():
             self.stdout.write(
-                f"  {login['username']} / {login['password']}  ({login['role']})")
+                f"  {login['username']} / {login['password']}  ({login['role']})"
+            )

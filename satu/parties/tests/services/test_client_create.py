@@ -15,7 +15,9 @@ def test_creates_client_owned_by_actor_with_audit_and_timeline(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         client = services.client_create(
-            actor=manager, name="PT Maju Jaya", phone="0812 3456 7890",
+            actor=manager,
+            name="PT Maju Jaya",
+            phone="0812 3456 7890",
             email="Sales@MajuJaya.CO.ID",
         )
 
@@ -27,9 +29,9 @@ def test_creates_client_owned_by_actor_with_audit_and_timeline(
     assert "081234567890" in client.search_text
     assert "6281234567890" in client.search_text
     assert AuditEntry.objects.filter(object_id=client.pk, action="created").count() == 1
-    assert list(TimelineEntry.objects.filter(client=client).values_list("kind", flat=True)) == [
-        "client.created"
-    ]
+    assert list(
+        TimelineEntry.objects.filter(client=client).values_list("kind", flat=True)
+    ) == ["client.created"]
     assert captured_events == [ClientCreated(client_id=client.pk)]
 
 
@@ -56,7 +58,9 @@ def test_refuses_bad_input_and_writes_nothing(manager, fields, error_field):
 
 
 def test_warns_about_a_duplicate_until_confirmed(manager):
-    first = services.client_create(actor=manager, name="PT Sinar Abadi", phone="+62215550123")
+    first = services.client_create(
+        actor=manager, name="PT Sinar Abadi", phone="+62215550123"
+    )
 
     with pytest.raises(PossibleDuplicate) as excinfo:
         services.client_create(actor=manager, name="CV Sinar  Abadi")

@@ -27,8 +27,12 @@ def test_moves_every_linked_record_to_the_survivor(head_of_sales):
     role = ContactRoleFactory(client=merged)
     event = TimelineEntryFactory(client=merged)
     attachment = Attachment.objects.create(
-        content_type=ContentType.objects.get_for_model(merged), object_id=merged.pk,
-        file="x.pdf", name="x.pdf", size=1, mime_type="application/pdf",
+        content_type=ContentType.objects.get_for_model(merged),
+        object_id=merged.pk,
+        file="x.pdf",
+        name="x.pdf",
+        size=1,
+        mime_type="application/pdf",
     )
 
     result = services.client_merge(
@@ -59,7 +63,9 @@ def test_calls_registered_merge_handlers(head_of_sales):
 
     services.register_merge_handler(handler)
     try:
-        services.client_merge(actor=head_of_sales, survivor_id=survivor.pk, merged_id=merged.pk)
+        services.client_merge(
+            actor=head_of_sales, survivor_id=survivor.pk, merged_id=merged.pk
+        )
     finally:
         services._merge_handlers.remove(handler)
     assert calls == [(merged.pk, survivor.pk)]
@@ -82,6 +88,8 @@ def test_needs_merge_permission_and_visibility(manager, head_of_sales, other_man
     other_manager.user_permissions.add(Permission.objects.get(codename="merge_clients"))
     other_manager = type(other_manager).objects.get(pk=other_manager.pk)
     with pytest.raises(NotFound):
-        services.client_merge(actor=other_manager, survivor_id=theirs.pk, merged_id=mine.pk)
+        services.client_merge(
+            actor=other_manager, survivor_id=theirs.pk, merged_id=mine.pk
+        )
     mine.refresh_from_db()
     assert mine.merged_into is None

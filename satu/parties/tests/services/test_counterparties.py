@@ -17,15 +17,22 @@ def test_creates_counterparty_linked_to_client_with_history(manager):
     client = ClientFactory(owner=manager)
 
     cp = services.counterparty_create(
-        actor=manager, legal_name="PT Maju Jaya Tbk", tax_id="01.300.066.6-091.000",
-        registration_address="Jl. Sudirman 1, Jakarta", client_id=client.pk,
+        actor=manager,
+        legal_name="PT Maju Jaya Tbk",
+        tax_id="01.300.066.6-091.000",
+        registration_address="Jl. Sudirman 1, Jakarta",
+        client_id=client.pk,
         valid_from=date(2024, 1, 1),
         bank_accounts=[{"bank_name": "BCA", "account_number": "123-456-7890"}],
     )
 
     assert cp.tax_id == NPWP
     link = ClientCounterparty.objects.get(client=client)
-    assert (link.counterparty, link.valid_from, link.valid_to) == (cp, date(2024, 1, 1), None)
+    assert (link.counterparty, link.valid_from, link.valid_to) == (
+        cp,
+        date(2024, 1, 1),
+        None,
+    )
     account = BankAccount.objects.get(counterparty=cp)
     assert (account.account_number, account.is_default) == ("1234567890", True)
     client.refresh_from_db()
@@ -39,12 +46,19 @@ def test_dated_legal_name_keeps_old_documents_right(manager):
     )
 
     services.counterparty_update(
-        actor=manager, counterparty_id=cp.pk, legal_name="PT Sinar Abadi",
+        actor=manager,
+        counterparty_id=cp.pk,
+        legal_name="PT Sinar Abadi",
         effective_date=date(2025, 7, 1),
     )
 
-    assert queries.counterparty_details_on(cp, date(2024, 12, 31)).legal_name == "CV Sinar"
-    assert queries.counterparty_details_on(cp, date(2025, 7, 1)).legal_name == "PT Sinar Abadi"
+    assert (
+        queries.counterparty_details_on(cp, date(2024, 12, 31)).legal_name == "CV Sinar"
+    )
+    assert (
+        queries.counterparty_details_on(cp, date(2025, 7, 1)).legal_name
+        == "PT Sinar Abadi"
+    )
     assert queries.counterparty_details_on(cp, date(2022, 1, 1)) is None
 
 
@@ -54,8 +68,13 @@ def test_dated_legal_name_keeps_old_documents_right(manager):
         ({"legal_name": ""}, "legal_name"),
         ({"legal_name": "PT X", "tax_id": "013000667091000"}, "tax_id"),
         ({"legal_name": "PT X", "country": "Indonesia"}, "country"),
-        ({"legal_name": "PT X", "bank_accounts": [{"bank_name": "BCA", "account_number": "abc"}]},
-         "account_number"),
+        (
+            {
+                "legal_name": "PT X",
+                "bank_accounts": [{"bank_name": "BCA", "account_number": "abc"}],
+            },
+            "account_number",
+        ),
     ],
 )
 def test_refuses_bad_input_and_writes_nothing(manager, fields, error_field):
@@ -76,26 +95,43 @@ def test_links_are_periods_that_must_not_overlap(manager):
     client = ClientFactory(owner=manager)
     cp = services.counterparty_create(actor=manager, legal_name="PT A")
     link = services.counterparty_link(
-        actor=manager, client_id=client.pk, counterparty_id=cp.pk,
-        valid_from=date(2024, 1, 1), valid_to=date(2024, 12, 31),
+        actor=manager,
+        client_id=client.pk,
+        counterparty_id=cp.pk,
+        valid_from=date(2024, 1, 1),
+        valid_to=date(2024, 12, 31),
     )
     with pytest.raises(ValidationFailed):
         services.counterparty_link(
-            actor=manager, client_id=client.pk, counterparty_id=cp.pk,
+            actor=manager,
+            client_id=client.pk,
+            counterparty_id=cp.pk,
             valid_from=date(2024, 6, 1),
         )
     with pytest.raises(ValidationFailed):
         services.counterparty_link(
-            actor=manager, client_id=client.pk, counterparty_id=cp.pk,
-            valid_from=date(2025, 2, 1), valid_to=date(2025, 1, 1),
+            actor=manager,
+            client_id=client.pk,
+            counterparty_id=cp.pk,
+            valid_from=date(2025, 2, 1),
+            valid_to=date(2025, 1, 1),
         )
     services.counterparty_link(
-        actor=manager, client_id=client.pk, counterparty_id=cp.pk, valid_from=date(2025, 1, 1)
+        actor=manager,
+        client_id=client.pk,
+        counterparty_id=cp.pk,
+        valid_from=date(2025, 1, 1),
     )
-    assert [lk.counterparty_id for lk in queries.client_counterparty_links(
-        client=client, on=date(2024, 6, 1))] == [cp.pk]
-    assert len(queries.client_counterparty_links(client=client, on=date(2025, 6, 1))) == 1
-    services.counterparty_link_end(actor=manager, link_id=link.pk, valid_to=date(2024, 6, 30))
+    assert [
+        lk.counterparty_id
+        for lk in queries.client_counterparty_links(client=client, on=date(2024, 6, 1))
+    ] == [cp.pk]
+    assert (
+        len(queries.client_counterparty_links(client=client, on=date(2025, 6, 1))) == 1
+    )
+    services.counterparty_link_end(
+        actor=manager, link_id=link.pk, valid_to=date(2024, 6, 30)
+    )
     assert queries.client_counterparty_links(client=client, on=date(2024, 8, 1)) == []
 
 
@@ -112,7 +148,8 @@ def test_manager_sees_only_counterparties_of_own_clients(manager, other_manager)
         actor=manager, legal_name="Mine", client_id=ClientFactory(owner=manager).pk
     )
     services.counterparty_create(
-        actor=other_manager, legal_name="Theirs",
+        actor=other_manager,
+        legal_name="Theirs",
         client_id=ClientFactory(owner=other_manager).pk,
     )
     assert list(queries.counterparty_list(actor=manager)) == [mine]
