@@ -11,8 +11,10 @@ class CoreConfig(AppConfig):
         from satu.core import roles
 
         # Roles are configuration, not business rules: syncing groups after
-        # migrate is the one use of a signal here.
-        post_migrate.connect(roles.sync_roles, sender=self)
+        # migrate is the one use of a signal here. It runs after every app's
+        # migrate (not only core's) because permissions of apps later in
+        # INSTALLED_APPS exist only once their own post_migrate has run.
+        post_migrate.connect(roles.sync_roles, dispatch_uid="satu.core.sync_roles")
         roles.grant(
             roles.ADMINISTRATOR,
             [
@@ -20,6 +22,9 @@ class CoreConfig(AppConfig):
                 "core.add_customfield",
                 "core.change_customfield",
                 "core.view_auditentry",
+                "core.view_user",
+                "core.add_user",
+                "core.change_user",
             ],
         )
         roles.grant(roles.DIRECTOR, ["core.view_auditentry"])

@@ -15,10 +15,13 @@ NAVIGATION = [
         "counterparties",
         "parties.view_counterparty",
     ),
+    (_("Deals"), "deal_board", "crm", "crm.view_deal"),
+    (_("Products"), "product_list", "catalog", "catalog.view_product"),
 ]
 SETTINGS_NAVIGATION = [
     (_("Modules"), "feature_settings", None, "core.change_featuretoggle"),
     (_("Custom fields"), "custom_field_list", None, "core.add_customfield"),
+    (_("Users and roles"), "user_list", None, "core.view_user"),
     (_("Audit trail"), "audit_list", None, "core.view_auditentry"),
 ]
 

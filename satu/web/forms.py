@@ -136,3 +136,41 @@ class AuditFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
         return cleaned
+
+
+def _role_choices():
+    from satu.core import roles
+
+    return [(code, label) for code, label in roles.ROLES.items()]
+
+
+class UserForm(forms.Form):
+    """An employee as the administrator edits it; the password only on create."""
+
+    username = forms.CharField(label=_("Username"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=_role_choices,
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("On an existing user, leave empty to keep the password."),
+    )
+    is_active = forms.BooleanField(
+        label=_("Can log in"), required=False, initial=True
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["username"].disabled = True
+        else:
+            self.fields["password"].required = True
+            del self.fields["is_active"]

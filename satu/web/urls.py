@@ -30,6 +30,9 @@ urlpatterns = [
         name="custom_field_edit",
     ),
     path("settings/audit/", views.audit_list, name="audit_list"),
+    path("settings/users/", views.user_list, name="user_list"),
+    path("settings/users/new/", views.user_create, name="user_create"),
+    path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.token_list, name="token_list"),
     path("profile/tokens/new/", views.token_create, name="token_create"),
@@ -39,4 +42,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("", include("satu.parties.urls")),
     path("", include("satu.parties.urls_io")),
+    path("", include("satu.catalog.urls")),
+    path("", include("satu.crm.urls")),
 ]

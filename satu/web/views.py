@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +26,7 @@ from satu.core.errors import DomainError
 from satu.parties import queries as parties
 from satu.parties.models import Client
 from satu.web.forms import (
+    UserForm,
     AuditFilterForm,
     CustomFieldForm,
     ProfileForm,
@@ -464,3 +466,103 @@ def job_detail(request, job_id):
     if _is_partial(request):
         return render(request, "web/job.html#job_status", context)
     return render(request, "web/job.html", context)
+
+
+# ---------------------------------------------------------------- users
+
+
+@require_GET
+@permission_required("core.view_user", raise_exception=True)
+def user_list(request):
+    active = {"1": True, "0": False}.get(request.GET.get("active", ""))
+    listing = users.user_list(
+        search=request.GET.get("q", "").strip(),
+        role=request.GET.get("role", ""),
+        active=active,
+    )
+    page = Paginator(listing, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    from satu.core import roles
+
+    for user in page.object_list:
+        user.role_labels = [roles.role_label(g.name) for g in user.groups.all()]
+    return render(request, "web/settings/users.html", {
+        "page": page, "query": query.urlencode(), "roles": roles.ROLES.items(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("core.add_user", raise_exception=True)
+def user_create(request):
+    form = UserForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = users.user_create(
+                    actor=request.user,
+                    username=data["username"],
+                    password=data["password"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    roles=data["roles"],
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("User “%(name)s” created.") % {"name": user})
+                return redirect("user_list")
+        status = 422
+    return render(request, "web/settings/user_form.html",
+                  {"form": form, "creating": True}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("core.change_user", raise_exception=True)
+def user_edit(request, user_id):
+    from satu.core.errors import NotFound
+    from satu.core.models import User
+
+    target = User.objects.filter(pk=user_id).prefetch_related("groups").first()
+    if target is None:
+        raise NotFound(_("User not found."))
+    initial = {
+        "username": target.username,
+        "first_name": target.first_name,
+        "last_name": target.last_name,
+        "email": target.email,
+        "roles": [g.name for g in target.groups.all()],
+        "is_active": target.is_active,
+    }
+    form = UserForm(request.POST or None, initial=initial, editing=True)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    users.user_update(
+                        actor=request.user,
+                        user_id=target.pk,
+                        first_name=data["first_name"],
+                        last_name=data["last_name"],
+                        email=data["email"],
+                        roles=data["roles"],
+                        is_active=data["is_active"],
+                    )
+                    if data["password"]:
+                        users.user_password_set(
+                            actor=request.user, user_id=target.pk,
+                            password=data["password"],
+                        )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("User “%(name)s” saved.") % {"name": target})
+                return redirect("user_list")
+        status = 422
+    return render(request, "web/settings/user_form.html",
+                  {"form": form, "creating": False, "target": target}, status=status)

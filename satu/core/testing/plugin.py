@@ -27,7 +27,10 @@ def _plain_static_and_media(settings, tmp_path):
     }
     settings.MEDIA_ROOT = tmp_path / "media"
     # Real hashing costs ~0.3 s a user; tests check behaviour, not key stretching.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
 
 
 @pytest.fixture(scope="session")
