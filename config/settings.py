@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "satu.core",
     "satu.parties",
+    "satu.crm",
+    "satu.catalog",
     "satu.api",
     "satu.web",
     "satu.demo",
@@ -194,6 +196,10 @@ SATU_ATTACHMENT_TYPES = [
     "application/msword",
     "application/vnd.ms-excel",
     "application/zip",
+    # Call recordings (CRM interactions).
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/x-wav",
 ]
 SATU_IMPORT_MAX_BYTES = int(os.environ.get("SATU_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 SATU_IMPORT_MAX_ROWS = int(os.environ.get("SATU_IMPORT_MAX_ROWS", "50000"))

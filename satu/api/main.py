@@ -15,7 +15,9 @@ from ninja import NinjaAPI
 from satu.api import errors
 from satu.api.auth import AUTH
 from satu.api.idempotency import OPENAPI_PARAMETER, idempotent
+from satu.catalog.api import router as catalog_router
 from satu.core.api import router as core_router
+from satu.crm.api import router as crm_router
 from satu.parties.api import router as parties_router
 from satu.parties.api_io import router as parties_io_router
 
@@ -78,3 +80,5 @@ api.add_router("/v1/", core_router)
 # Before parties: "/clients/export" must not be taken for "/clients/{client_id}".
 api.add_router("/v1/", parties_io_router)
 api.add_router("/v1/", parties_router)
+api.add_router("/v1/", catalog_router)
+api.add_router("/v1/", crm_router)

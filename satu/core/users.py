@@ -159,8 +159,9 @@ def user_create(
         errors["language"] = [_("Choose one of the offered languages.")]
     if time_zone not in zoneinfo.available_timezones():
         errors["time_zone"] = [_("Choose a time zone from the list.")]
-    candidate = User(username=username, first_name=first_name, last_name=last_name,
-                     email=email)
+    candidate = User(
+        username=username, first_name=first_name, last_name=last_name, email=email
+    )
     _check_password(password or "", candidate, errors)
     try:
         groups = _role_groups(roles or [])
@@ -169,13 +170,21 @@ def user_create(
     if errors:
         raise ValidationFailed(fields=errors)
     user = User.objects.create_user(
-        username=username, password=password, first_name=first_name.strip(),
-        last_name=last_name.strip(), email=email, language=language,
+        username=username,
+        password=password,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email,
+        language=language,
         time_zone=time_zone,
     )
     user.groups.set(groups)
-    audit.record(actor=actor, subject=user, action="created",
-                 changes={"roles": [None, sorted(roles or [])]})
+    audit.record(
+        actor=actor,
+        subject=user,
+        action="created",
+        changes={"roles": [None, sorted(roles or [])]},
+    )
     return user
 
 
@@ -257,8 +266,10 @@ def user_list(*, search: str = "", role: str = "", active: bool | None = None):
     qs = User.objects.prefetch_related("groups").order_by("username")
     if search:
         qs = qs.filter(
-            Q(username__icontains=search) | Q(first_name__icontains=search)
-            | Q(last_name__icontains=search) | Q(email__icontains=search)
+            Q(username__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(email__icontains=search)
         )
     if role:
         qs = qs.filter(groups__name=role)

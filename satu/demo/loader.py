@@ -22,8 +22,10 @@ from faker import Faker
 from stdnum import luhn
 from stdnum.id import npwp
 
+from satu.catalog import demo as catalog_demo
 from satu.core import custom_fields, roles
 from satu.core.models import SystemFlag, User
+from satu.crm import demo as crm_demo
 from satu.demo import data
 from satu.parties import services
 from satu.parties.models import Client
@@ -628,6 +630,10 @@ class DemoLoader:
             self.create_reference_data()
             self.record_company()
             self.create_clients()
+            catalog_demo.load(
+                actor=self.admin, seed=self.seed, client_groups=self.groups
+            )
+            crm_demo.load(rng=self.rng, deals=min(200, self.client_count // 10))
             SystemFlag.objects.update_or_create(
                 key=DEMO_FLAG,
                 defaults={

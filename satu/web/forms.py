@@ -163,9 +163,7 @@ class UserForm(forms.Form):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("On an existing user, leave empty to keep the password."),
     )
-    is_active = forms.BooleanField(
-        label=_("Can log in"), required=False, initial=True
-    )
+    is_active = forms.BooleanField(label=_("Can log in"), required=False, initial=True)
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

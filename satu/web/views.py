@@ -487,9 +487,15 @@ def user_list(request):
 
     for user in page.object_list:
         user.role_labels = [roles.role_label(g.name) for g in user.groups.all()]
-    return render(request, "web/settings/users.html", {
-        "page": page, "query": query.urlencode(), "roles": roles.ROLES.items(),
-    })
+    return render(
+        request,
+        "web/settings/users.html",
+        {
+            "page": page,
+            "query": query.urlencode(),
+            "roles": roles.ROLES.items(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -513,11 +519,17 @@ def user_create(request):
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, _("User “%(name)s” created.") % {"name": user})
+                messages.success(
+                    request, _("User “%(name)s” created.") % {"name": user}
+                )
                 return redirect("user_list")
         status = 422
-    return render(request, "web/settings/user_form.html",
-                  {"form": form, "creating": True}, status=status)
+    return render(
+        request,
+        "web/settings/user_form.html",
+        {"form": form, "creating": True},
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -555,14 +567,21 @@ def user_edit(request, user_id):
                     )
                     if data["password"]:
                         users.user_password_set(
-                            actor=request.user, user_id=target.pk,
+                            actor=request.user,
+                            user_id=target.pk,
                             password=data["password"],
                         )
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, _("User “%(name)s” saved.") % {"name": target})
+                messages.success(
+                    request, _("User “%(name)s” saved.") % {"name": target}
+                )
                 return redirect("user_list")
         status = 422
-    return render(request, "web/settings/user_form.html",
-                  {"form": form, "creating": False, "target": target}, status=status)
+    return render(
+        request,
+        "web/settings/user_form.html",
+        {"form": form, "creating": False, "target": target},
+        status=status,
+    )

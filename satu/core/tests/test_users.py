@@ -15,8 +15,12 @@ def administrator(db):
 
 def test_administrator_adds_an_employee_with_roles(administrator):
     user = users.user_create(
-        actor=administrator, username="sari", password="Kuat-Sandi-2026",
-        first_name="Sari", email="Sari@Satu.Test", roles=["sales_manager"],
+        actor=administrator,
+        username="sari",
+        password="Kuat-Sandi-2026",
+        first_name="Sari",
+        email="Sari@Satu.Test",
+        roles=["sales_manager"],
     )
 
     assert user.check_password("Kuat-Sandi-2026")
@@ -48,8 +52,13 @@ def test_bad_input_is_refused_and_nothing_created(administrator, fields, error_f
 
 def test_roles_change_and_deactivation(administrator, manager):
     users.user_update(
-        actor=administrator, user_id=manager.pk, first_name="M", last_name="",
-        email="", roles=["head_of_sales"], is_active=False,
+        actor=administrator,
+        user_id=manager.pk,
+        first_name="M",
+        last_name="",
+        email="",
+        roles=["head_of_sales"],
+        is_active=False,
     )
     manager = User.objects.get(pk=manager.pk)
     assert not manager.is_active
@@ -61,8 +70,13 @@ def test_roles_change_and_deactivation(administrator, manager):
 def test_administrator_cannot_lock_himself_out(administrator):
     with pytest.raises(ValidationFailed) as excinfo:
         users.user_update(
-            actor=administrator, user_id=administrator.pk, first_name="", last_name="",
-            email="", roles=["administrator"], is_active=False,
+            actor=administrator,
+            user_id=administrator.pk,
+            first_name="",
+            last_name="",
+            email="",
+            roles=["administrator"],
+            is_active=False,
         )
     assert "is_active" in excinfo.value.fields
 
@@ -79,10 +93,15 @@ def test_users_screen(client, administrator, manager, django_assert_max_num_quer
     assert response.status_code == 200
     assert "manager" in response.content.decode()
 
-    response = client.post("/settings/users/new/", {
-        "username": "dewi", "password": "Kuat-Sandi-2026", "roles": ["marketer"],
-        "first_name": "Dewi",
-    })
+    response = client.post(
+        "/settings/users/new/",
+        {
+            "username": "dewi",
+            "password": "Kuat-Sandi-2026",
+            "roles": ["marketer"],
+            "first_name": "Dewi",
+        },
+    )
     assert response.status_code == 302
     assert User.objects.get(username="dewi").groups.get().name == "marketer"
 
@@ -90,10 +109,15 @@ def test_users_screen(client, administrator, manager, django_assert_max_num_quer
     assert response.status_code == 422
     assert not User.objects.filter(username="x").exists()
 
-    response = client.post(f"/settings/users/{manager.pk}/", {
-        "first_name": "Man", "roles": ["sales_manager"], "is_active": "on",
-        "password": "Baru-Sandi-2026",
-    })
+    response = client.post(
+        f"/settings/users/{manager.pk}/",
+        {
+            "first_name": "Man",
+            "roles": ["sales_manager"],
+            "is_active": "on",
+            "password": "Baru-Sandi-2026",
+        },
+    )
     assert response.status_code == 302
     assert User.objects.get(pk=manager.pk).check_password("Baru-Sandi-2026")
 

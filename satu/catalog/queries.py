@@ -1,0 +1,416 @@
+"""Public reads of the catalog: products, units, categories, price lists,
+unit conversion and the price a client gets (`price_for`).
+
+The catalog has no record rules beyond permissions: whoever holds
+`catalog.view_product` sees every product, `catalog.view_pricelist` every
+price list. Conversions and prices are computed with `fractions.Fraction`
+and rounded once, at the end, per currency (ADR 007).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from satu.catalog.errors import InexactConversion, NoPrice, UnknownUnit
+from satu.catalog.models import (
+    Category,
+    KitComponent,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductUnit,
+    Unit,
+)
+from satu.core import custom_fields
+from satu.core.errors import NotFound, ValidationFailed
+from satu.core.fields import QUANTITY_PLACES
+from satu.core.money import currency_valid, money_round
+
+MAX_QUANTITY = Decimal("1e14")
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def clean_quantity(value, *, field: str = "quantity", allow_zero: bool = False):
+    """`value` as a positive Decimal with at most six decimals, or raise
+    ValidationFailed keyed by `field`."""
+    try:
+        number = (
+            Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        )
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(fields={field: [_("Enter a number.")]}) from None
+    if isinstance(value, (bool, float)) or not number.is_finite():
+        raise ValidationFailed(fields={field: [_("Enter a number.")]})
+    if number < 0 or (number == 0 and not allow_zero):
+        raise ValidationFailed(
+            fields={field: [_("The quantity must be greater than zero.")]}
+        )
+    if number >= MAX_QUANTITY:
+        raise ValidationFailed(fields={field: [_("This quantity is too large.")]})
+    if -number.normalize().as_tuple().exponent > QUANTITY_PLACES:
+        raise ValidationFailed(
+            fields={field: [_("At most %(n)d decimals.") % {"n": QUANTITY_PLACES}]}
+        )
+    return number
+
+
+def clean_currency(value, *, field: str = "currency") -> str:
+    code = str(value or "").strip().upper()
+    if not currency_valid(code):
+        raise ValidationFailed(fields={field: [_("Unknown currency code.")]})
+    return code
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def plain(number: Decimal) -> str:
+    """A Decimal without trailing zeros or exponent: 100.000000 → "100"."""
+    text = f"{Decimal(number).normalize():f}"
+    return text
+
+
+# ---------------------------------------------------------------- units, categories
+
+
+def units(*, active_only: bool = True) -> QuerySet[Unit]:
+    qs = Unit.objects.all()
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def unit_by_code(code: str) -> Unit | None:
+    return Unit.objects.filter(code=str(code or "").strip().lower()).first()
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").order_by(
+        "parent__name", "name", "id"
+    )
+
+
+def category_tree_ids(category_id: int) -> list[int]:
+    """The category and all its descendants (one query per level)."""
+    ids, level = [category_id], [category_id]
+    while level:
+        level = list(
+            Category.objects.filter(parent_id__in=level).values_list("id", flat=True)
+        )
+        ids += level
+    return ids
+
+
+# ---------------------------------------------------------------- products
+
+
+def can_view_products(actor) -> bool:
+    return bool(actor and actor.is_active and actor.has_perm("catalog.view_product"))
+
+
+def products_visible_to(actor) -> QuerySet[Product]:
+    qs = Product.objects.all()
+    return qs if can_view_products(actor) else qs.none()
+
+
+def product_list(
+    *,
+    actor,
+    search: str = "",
+    category_id: int | None = None,
+    kind: str = "",
+    archived: bool = False,
+    custom: dict | None = None,
+) -> QuerySet[Product]:
+    """Products by name; `search` matches SKU, name or barcode (substring)."""
+    qs = products_visible_to(actor).filter(is_active=not archived)
+    text = search.strip()
+    if text:
+        qs = qs.filter(
+            Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode=text)
+        )
+    if category_id:
+        qs = qs.filter(category_id__in=category_tree_ids(category_id))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if custom:
+        qs = custom_fields.filter_queryset(qs, "catalog.product", custom)
+    return qs.select_related("base_unit", "category__parent").order_by("name", "id")
+
+
+def product_get(*, actor, product_id) -> Product:
+    try:
+        pk = int(product_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Product not found.")) from None
+    product = (
+        products_visible_to(actor)
+        .select_related("base_unit", "category__parent")
+        .prefetch_related(
+            Prefetch("units", queryset=ProductUnit.objects.select_related("unit")),
+            Prefetch(
+                "components",
+                queryset=KitComponent.objects.select_related(
+                    "component__base_unit"
+                ).order_by("id"),
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if product is None:
+        raise NotFound(_("Product not found."))
+    return product
+
+
+def product_price_items(*, actor, product: Product) -> list[PriceListItem]:
+    """The product's entries in price lists the actor may see."""
+    if not actor.has_perm("catalog.view_pricelist"):
+        return []
+    return list(
+        PriceListItem.objects.filter(product=product)
+        .select_related("price_list__client_group", "unit")
+        .order_by("price_list__name", "unit__code", "min_quantity", "id")
+    )
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def unit_factors(product: Product) -> dict[str, Fraction]:
+    """Base units per unit for every unit of the product, keyed by code.
+
+    Uses the prefetched `units` when present (product_get)."""
+    factors = {product.base_unit.code: Fraction(1)}
+    for pu in product.units.all():
+        factors[pu.unit.code] = Fraction(pu.factor)
+    return factors
+
+
+def _unit_code(unit) -> str:
+    if isinstance(unit, Unit):
+        return unit.code
+    return str(unit or "").strip().lower()
+
+
+def _factor(factors: dict, unit, product: Product, field: str) -> Fraction:
+    code = _unit_code(unit)
+    if code not in factors:
+        raise UnknownUnit(
+            fields={
+                field: [
+                    _(
+                        "%(product)s is not counted in “%(unit)s”; "
+                        "use one of: %(units)s."
+                    )
+                    % {
+                        "product": product.sku,
+                        "unit": code,
+                        "units": ", ".join(sorted(factors)),
+                    }
+                ]
+            }
+        )
+    return factors[code]
+
+
+def quantity_convert(product: Product, qty, from_unit, to_unit) -> Decimal:
+    """`qty` of `from_unit` expressed in `to_unit` (units as codes or Unit).
+
+    Exact: raises InexactConversion when the result needs more than six
+    decimals (1 pcs in boxes of 12), UnknownUnit for a unit the product is
+    not counted in, ValidationFailed for a bad quantity.
+    """
+    quantity = clean_quantity(qty)
+    factors = unit_factors(product)
+    source = _factor(factors, from_unit, product, "from_unit")
+    target = _factor(factors, to_unit, product, "to_unit")
+    result = Fraction(quantity) * source / target
+    scaled = result * 10**QUANTITY_PLACES
+    if scaled.denominator != 1:
+        raise InexactConversion(fields={"to_unit": [InexactConversion.default_message]})
+    return _decimal(result).quantize(Decimal(1).scaleb(-QUANTITY_PLACES)).normalize()
+
+
+# ---------------------------------------------------------------- price lists
+
+
+def can_view_price_lists(actor) -> bool:
+    return bool(actor and actor.is_active and actor.has_perm("catalog.view_pricelist"))
+
+
+def price_lists_visible_to(actor) -> QuerySet[PriceList]:
+    qs = PriceList.objects.all()
+    return qs if can_view_price_lists(actor) else qs.none()
+
+
+def price_list_list(
+    *, actor, search: str = "", currency: str = "", active: bool | None = None
+) -> QuerySet[PriceList]:
+    qs = price_lists_visible_to(actor).select_related("client_group")
+    if search.strip():
+        qs = qs.filter(name__icontains=search.strip())
+    if currency:
+        qs = qs.filter(currency=currency.upper())
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("-priority", "name", "id")
+
+
+def price_list_get(*, actor, price_list_id) -> PriceList:
+    try:
+        pk = int(price_list_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Price list not found.")) from None
+    price_list = (
+        price_lists_visible_to(actor)
+        .select_related("client_group")
+        .filter(pk=pk)
+        .first()
+    )
+    if price_list is None:
+        raise NotFound(_("Price list not found."))
+    return price_list
+
+
+def price_list_items(*, price_list: PriceList) -> QuerySet[PriceListItem]:
+    return price_list.items.select_related("product", "unit").order_by(
+        "product__name", "product_id", "unit__code", "min_quantity", "id"
+    )
+
+
+# ---------------------------------------------------------------- the price
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """The price a client gets, and why."""
+
+    price: Decimal  # per requested unit, after discount, rounded to currency
+    gross_price: Decimal  # per requested unit, before discount, rounded
+    discount_percent: Decimal
+    currency: str
+    quantity: Decimal
+    unit: str
+    total: Decimal  # price × quantity, rounded
+    price_list_id: int
+    price_list_name: str
+    item_id: int
+    min_quantity: Decimal  # the break applied, in `break_unit`
+    break_unit: str
+
+    @property
+    def explanation(self) -> str:
+        parts = [_("Price list %(name)s") % {"name": self.price_list_name}]
+        if self.min_quantity > 1:
+            qty = plain(self.min_quantity)
+            if self.break_unit != self.unit:
+                qty = f"{qty} {self.break_unit}"
+            parts.append(_("break %(qty)s+") % {"qty": qty})
+        if self.discount_percent:
+            parts.append(
+                _("discount %(pct)s %%") % {"pct": plain(self.discount_percent)}
+            )
+        return ", ".join(parts)
+
+
+def _applicable_lists(*, group_ids, on_date: date, currency: str):
+    return PriceList.objects.filter(
+        Q(client_group__isnull=True) | Q(client_group_id__in=group_ids),
+        Q(valid_from__isnull=True) | Q(valid_from__lte=on_date),
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on_date),
+        is_active=True,
+        currency=currency,
+    )
+
+
+def price_for(
+    *,
+    client,
+    product: Product,
+    quantity,
+    unit=None,
+    on_date: date,
+    currency: str,
+) -> PriceQuote:
+    """The unit price `client` (or None: anyone) pays for `quantity` of
+    `product` in `unit` (default the base unit) on `on_date`.
+
+    Among active lists in `currency` valid on the date, for everyone or for
+    one of the client's groups, the one with the highest priority that has
+    a price wins (a group's list before a general one at equal priority).
+    Within it the highest quantity break reached applies, a price in the
+    requested unit before one converted from another unit. The item's
+    discount, or else the list's, is taken off; the result is rounded to
+    the currency. Raises ValidationFailed (quantity, currency), UnknownUnit,
+    NoPrice (`catalog.no_price`).
+    """
+    qty = clean_quantity(quantity)
+    currency = clean_currency(currency)
+    factors = unit_factors(product)
+    unit_code = _unit_code(unit) if unit else product.base_unit.code
+    requested = _factor(factors, unit_code, product, "unit")
+    group_ids = list(client.groups.values_list("id", flat=True)) if client else []
+    items = (
+        PriceListItem.objects.filter(
+            product=product,
+            price_list__in=_applicable_lists(
+                group_ids=group_ids, on_date=on_date, currency=currency
+            ),
+        )
+        .select_related("price_list", "unit")
+        .order_by("id")
+    )
+    best, best_key = None, None
+    for item in items:
+        item_factor = factors.get(item.unit.code)
+        if item_factor is None:  # a conversion removed after the price was set
+            continue
+        qty_in_item_unit = Fraction(qty) * requested / item_factor
+        if qty_in_item_unit < Fraction(item.min_quantity):
+            continue
+        plist = item.price_list
+        key = (
+            plist.priority,
+            plist.client_group_id is not None,
+            -plist.pk,
+            item.unit.code == unit_code,
+            Fraction(item.min_quantity) * item_factor,
+            -item.pk,
+        )
+        if best_key is None or key > best_key:
+            best, best_key = item, key
+    if best is None:
+        raise NoPrice(
+            _("No price list in %(currency)s has a price for %(sku)s on %(date)s.")
+            % {"currency": currency, "sku": product.sku, "date": on_date.isoformat()},
+            product_id=product.pk,
+        )
+    plist = best.price_list
+    discount = (
+        best.discount_percent
+        if best.discount_percent is not None
+        else plist.discount_percent
+    )
+    gross = Fraction(best.price) * requested / factors[best.unit.code]
+    net = gross * (1 - Fraction(discount) / 100)
+    price = money_round(_decimal(net), currency)
+    return PriceQuote(
+        price=price,
+        gross_price=money_round(_decimal(gross), currency),
+        discount_percent=Decimal(discount).normalize(),
+        currency=currency,
+        quantity=qty,
+        unit=unit_code,
+        total=money_round(price * qty, currency),
+        price_list_id=plist.pk,
+        price_list_name=plist.name,
+        item_id=best.pk,
+        min_quantity=best.min_quantity,
+        break_unit=best.unit.code,
+    )
