@@ -12,11 +12,11 @@ from babel.dates import format_date
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,11 +26,11 @@ from satu.core.errors import DomainError
 from satu.parties import queries as parties
 from satu.parties.models import Client
 from satu.web.forms import (
-    UserForm,
     AuditFilterForm,
     CustomFieldForm,
     ProfileForm,
     TokenForm,
+    UserForm,
     apply_domain_error,
 )
 

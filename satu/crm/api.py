@@ -1,0 +1,599 @@
+"""REST endpoints of the CRM domain under /api/v1/: deal kinds with stages
+and rules, deals and their stage moves, interactions, competitors, loss
+reasons. Endpoints parse, call `services`/`queries` and shape the answer;
+deals and interactions of clients the caller may not see answer 404."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from satu.core.api import UserRef
+from satu.core.errors import NotFound, PermissionDenied
+from satu.crm import queries, services
+from satu.crm.models import Stage
+
+router = Router(tags=["crm"])
+
+ObjectId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+ControlMode = Literal["manual_stages", "status_only", "process"]
+RuleType = Literal[
+    "required_field", "interaction_since_entered", "approval", "document_attached"
+]
+DealStatus = Literal["in_work", "won", "lost"]
+InteractionKind = Literal["meeting", "call", "sms", "email", "planned"]
+Direction = Literal["incoming", "outgoing", ""]
+Money = Annotated[
+    Decimal, Field(ge=0, lt=Decimal(10) ** 16, max_digits=20, decimal_places=4)
+]
+
+
+def _id(**extra):
+    return Field(..., ge=1, le=2**63 - 1, **extra)
+
+
+def _optional_id(**extra):
+    return Field(None, ge=1, le=2**63 - 1, **extra)
+
+
+def _perm(request, perm: str) -> None:
+    if not request.auth.has_perm(perm):
+        raise PermissionDenied()
+
+
+# ------------------------------------------------------------------ schemas
+
+
+class NamedRef(Schema):
+    id: int
+    name: str
+
+
+class RuleOut(Schema):
+    id: int
+    rule_type: RuleType
+    field_name: str
+    interaction_kind: str
+    role_code: str
+
+
+class RuleIn(Schema):
+    rule_type: RuleType
+    field_name: str = Field(
+        "",
+        max_length=40,
+        description="For required_field: amount, expected_close, contact, "
+        "initial_demand, probability, channel, competitors. For "
+        "document_attached: what to attach, shown in the message.",
+    )
+    interaction_kind: str = Field(
+        "", max_length=10, description="For interaction_since_entered."
+    )
+    role_code: str = Field("", max_length=40, description="For approval.")
+
+
+class StageOut(Schema):
+    id: int
+    name: str
+    position: int
+    probability: int
+    rules: list[RuleOut]
+
+    @staticmethod
+    def resolve_rules(obj) -> list:
+        return list(obj.rules.all())
+
+
+class StageIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    probability: int = Field(0, ge=0, le=100)
+    rules: list[RuleIn] = Field(default_factory=list, max_length=50)
+
+
+class StageAddIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    probability: int = Field(0, ge=0, le=100)
+    position: int | None = Field(None, ge=1, le=1000)
+
+
+class DealKindOut(Schema):
+    id: int
+    name: str
+    control_mode: ControlMode
+    is_active: bool
+    stages: list[StageOut]
+
+    @staticmethod
+    def resolve_stages(obj) -> list:
+        return list(obj.stages.all())
+
+
+class DealKindIn(Schema):
+    name: str = Field(min_length=1, max_length=100, examples=["Equipment sale"])
+    control_mode: ControlMode = "manual_stages"
+    stages: list[StageIn] = Field(default_factory=list, max_length=50)
+
+
+class StageRef(Schema):
+    id: int
+    name: str
+    position: int
+
+
+class ClientRef(Schema):
+    id: int
+    name: str
+
+
+class DealOut(Schema):
+    id: int
+    title: str
+    client: ClientRef
+    kind: NamedRef
+    stage: StageRef | None
+    status: DealStatus
+    owner: UserRef
+    contact_id: int | None
+    amount: Decimal | None = Field(description="Decimal string; null = unknown.")
+    currency: str
+    expected_close: date | None
+    initial_demand: str
+    probability: int | None = Field(description="Typed by the manager, %.")
+    channel_id: int | None
+    competitors: list[NamedRef]
+    loss_reason: NamedRef | None
+    lost_at_stage_id: int | None
+    won_to: NamedRef | None = Field(description="The competitor a lost deal went to.")
+    loss_note: str
+    stage_entered_at: datetime
+    closed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_competitors(obj) -> list:
+        return list(obj.competitors.all())
+
+
+class DealIn(Schema):
+    client_id: int = _id()
+    kind_id: int = _id()
+    title: str = Field(min_length=1, max_length=200)
+    owner_id: int | None = _optional_id(description="Default: the caller.")
+    contact_id: int | None = _optional_id()
+    amount: Money | None = None
+    currency: str = Field("IDR", min_length=3, max_length=3)
+    expected_close: date | None = None
+    initial_demand: str = Field("", max_length=20000)
+    probability: int | None = Field(None, ge=0, le=100)
+    channel_id: int | None = _optional_id()
+    competitor_ids: list[ObjectId] = Field(default_factory=list, max_length=50)
+
+
+class DealPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    owner_id: int | None = _optional_id()
+    contact_id: int | None = _optional_id()
+    amount: Money | None = None
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    expected_close: date | None = None
+    initial_demand: str | None = Field(None, max_length=20000)
+    probability: int | None = Field(None, ge=0, le=100)
+    channel_id: int | None = _optional_id()
+    competitor_ids: list[ObjectId] | None = Field(None, max_length=50)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class DealFilters(Schema):
+    kind_id: int | None = _optional_id()
+    stage_id: int | None = _optional_id()
+    status: DealStatus | None = None
+    owner_id: int | None = _optional_id()
+    client_id: int | None = _optional_id()
+    search: str = Field("", max_length=200)
+
+
+class MoveIn(Schema):
+    stage_id: int = _id()
+    override_reason: str = Field(
+        "",
+        max_length=2000,
+        description="Move past unmet rules (needs crm.override_stage_rules).",
+    )
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class WinIn(Schema):
+    override_reason: str = Field("", max_length=2000)
+
+
+class LoseIn(Schema):
+    loss_reason_id: int | None = _optional_id(description="Required.")
+    competitor_id: int | None = _optional_id(description="Who won the deal.")
+    note: str = Field("", max_length=10000)
+
+
+class ApproveIn(Schema):
+    rule_id: int = _id()
+
+
+class StageChangeOut(Schema):
+    id: int
+    from_stage: StageRef | None
+    to_stage: StageRef
+    at: datetime
+    actor: UserRef | None
+    override_reason: str
+
+
+class ShareOut(Schema):
+    won: int
+    closed: int
+    percent: Decimal | None
+
+
+class ProbabilityOut(Schema):
+    typed: int | None
+    by_stage: ShareOut
+    by_manager: ShareOut
+    by_client: ShareOut
+    by_kind: ShareOut
+    average: Decimal | None
+
+
+class InteractionOut(Schema):
+    id: int
+    kind: InteractionKind
+    direction: str
+    state: Literal["planned", "done", "cancelled"]
+    client: ClientRef
+    contact_ids: list[int]
+    participant_ids: list[int]
+    title: str
+    subject_type: str
+    subject_id: int | None
+    planned_at: datetime | None
+    start_at: datetime | None
+    end_at: datetime | None
+    place: str
+    duration_seconds: int | None
+    result: str
+    channel_id: int | None
+    reason_id: int | None
+    notes: str
+    done_at: datetime | None
+    version: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_contact_ids(obj) -> list[int]:
+        return [c.pk for c in obj.contacts.all()]
+
+    @staticmethod
+    def resolve_participant_ids(obj) -> list[int]:
+        return [u.pk for u in obj.participants.all()]
+
+
+class InteractionIn(Schema):
+    kind: InteractionKind
+    title: str = Field(min_length=1, max_length=200)
+    client_id: int | None = _optional_id(description="Or give from_type/from_id.")
+    from_type: str = Field(
+        "",
+        max_length=64,
+        description="Create from a document: crm.deal or crm.interaction; the "
+        "client and thread subject are inherited.",
+    )
+    from_id: int | None = _optional_id()
+    state: Literal["planned", "done"] = "done"
+    direction: Direction = ""
+    contact_ids: list[ObjectId] = Field(default_factory=list, max_length=50)
+    participant_ids: list[ObjectId] = Field(default_factory=list, max_length=50)
+    planned_at: datetime | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    place: str = Field("", max_length=200)
+    duration_seconds: int | None = Field(None, ge=0, le=86400 * 7)
+    result: str = Field("", max_length=200)
+    channel_id: int | None = _optional_id()
+    reason_id: int | None = _optional_id()
+    notes: str = Field("", max_length=20000)
+
+
+class InteractionPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    direction: Direction | None = None
+    contact_ids: list[ObjectId] | None = Field(None, max_length=50)
+    participant_ids: list[ObjectId] | None = Field(None, max_length=50)
+    planned_at: datetime | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    place: str | None = Field(None, max_length=200)
+    duration_seconds: int | None = Field(None, ge=0, le=86400 * 7)
+    result: str | None = Field(None, max_length=200)
+    channel_id: int | None = _optional_id()
+    reason_id: int | None = _optional_id()
+    notes: str | None = Field(None, max_length=20000)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class CompleteIn(Schema):
+    result: str | None = Field(None, max_length=200)
+    duration_seconds: int | None = Field(None, ge=0, le=86400 * 7)
+    notes: str | None = Field(None, max_length=20000)
+
+
+class InteractionFilters(Schema):
+    client_id: int | None = _optional_id()
+    kind: InteractionKind | None = None
+    state: Literal["planned", "done", "cancelled"] | None = None
+    subject_type: str = Field("", max_length=64)
+    subject_id: int | None = _optional_id()
+    search: str = Field("", max_length=200)
+
+
+class CompetitorOut(Schema):
+    id: int
+    name: str
+    website: str
+    notes: str
+
+
+class CompetitorIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    website: str = Field("", max_length=200)
+    notes: str = Field("", max_length=10000)
+
+
+class NameIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class SearchFilter(Schema):
+    search: str = Field("", max_length=200)
+
+
+# ------------------------------------------------------------------ deal kinds
+
+
+@router.get("/deal-kinds", response=list[DealKindOut])
+@paginate
+def list_deal_kinds(request):
+    """Active deal kinds with their ordered stages and stage rules."""
+    _perm(request, "crm.view_dealkind")
+    return queries.deal_kinds()
+
+
+@router.post("/deal-kinds", response={201: DealKindOut})
+def post_deal_kind(request, payload: DealKindIn):
+    """Create a deal kind with stages (in the order given) and their rules."""
+    kind = services.deal_kind_create(
+        actor=request.auth,
+        name=payload.name,
+        control_mode=payload.control_mode,
+        stages=[s.model_dump() for s in payload.stages],
+    )
+    return Status(201, queries.deal_kind_get(kind_id=kind.pk))
+
+
+@router.get("/deal-kinds/{kind_id}", response=DealKindOut)
+def get_deal_kind(request, kind_id: int):
+    _perm(request, "crm.view_dealkind")
+    return queries.deal_kind_get(kind_id=kind_id)
+
+
+@router.post("/deal-kinds/{kind_id}/stages", response={201: StageOut})
+def post_deal_kind_stage(request, kind_id: int, payload: StageAddIn):
+    """Add a stage (at the end, or at `position`, shifting later stages)."""
+    stage = services.stage_create(
+        actor=request.auth, kind_id=kind_id, **payload.model_dump()
+    )
+    return Status(201, stage)
+
+
+@router.post("/deal-kinds/{kind_id}/stages/{stage_id}/rules", response={201: RuleOut})
+def post_stage_rule(request, kind_id: int, stage_id: int, payload: RuleIn):
+    """Add a rule to be met before a deal moves past the stage."""
+    queries.deal_kind_get(kind_id=kind_id)
+    if not Stage.objects.filter(pk=stage_id, kind_id=kind_id).exists():
+        raise NotFound()
+    rule = services.stage_rule_create(
+        actor=request.auth, stage_id=stage_id, **payload.model_dump()
+    )
+    return Status(201, rule)
+
+
+# ------------------------------------------------------------------ deals
+
+
+@router.get("/deals", response=list[DealOut])
+@paginate
+def list_deals(request, filters: Query[DealFilters]):
+    """Deals of clients the caller may see, newest first."""
+    _perm(request, "crm.view_deal")
+    data = filters.model_dump()
+    data["status"] = data["status"] or ""
+    return queries.deal_list(actor=request.auth, **data)
+
+
+@router.post("/deals", response={201: DealOut})
+def post_deal(request, payload: DealIn):
+    """Open a deal in the first stage of its kind (amount may be unknown)."""
+    deal = services.deal_create(actor=request.auth, **payload.model_dump())
+    return Status(201, queries.deal_get(actor=request.auth, deal_id=deal.pk))
+
+
+@router.get("/deals/{deal_id}", response=DealOut)
+def get_deal(request, deal_id: int):
+    _perm(request, "crm.view_deal")
+    return queries.deal_get(actor=request.auth, deal_id=deal_id)
+
+
+@router.patch("/deals/{deal_id}", response=DealOut)
+def patch_deal(request, deal_id: int, payload: DealPatch):
+    """Change the fields given; a stale `version` answers 409."""
+    services.deal_update(
+        actor=request.auth, deal_id=deal_id, **payload.model_dump(exclude_unset=True)
+    )
+    return queries.deal_get(actor=request.auth, deal_id=deal_id)
+
+
+@router.post("/deals/{deal_id}/move", response=DealOut)
+def move_deal(request, deal_id: int, payload: MoveIn):
+    """Move the deal to a stage. Forward moves check the rules of every
+    stage left behind: unmet rules answer 409 `crm.stage_rules_unmet` with
+    `fields.stage_rules` naming each; `override_reason` overrides them for
+    holders of crm.override_stage_rules."""
+    services.deal_move(actor=request.auth, deal_id=deal_id, **payload.model_dump())
+    return queries.deal_get(actor=request.auth, deal_id=deal_id)
+
+
+@router.post("/deals/{deal_id}/approve", response={201: None})
+def approve_deal(request, deal_id: int, payload: ApproveIn):
+    """Approve an approval rule of the deal (caller must hold the rule's role)."""
+    services.deal_approve(actor=request.auth, deal_id=deal_id, rule_id=payload.rule_id)
+    return Status(201, None)
+
+
+@router.post("/deals/{deal_id}/win", response=DealOut)
+def win_deal(request, deal_id: int, payload: WinIn):
+    """Close as won; the rules of the remaining stages must hold."""
+    services.deal_win(actor=request.auth, deal_id=deal_id, **payload.model_dump())
+    return queries.deal_get(actor=request.auth, deal_id=deal_id)
+
+
+@router.post("/deals/{deal_id}/lose", response=DealOut)
+def lose_deal(request, deal_id: int, payload: LoseIn):
+    """Close as lost: `loss_reason_id` is required (422 without)."""
+    services.deal_lose(actor=request.auth, deal_id=deal_id, **payload.model_dump())
+    return queries.deal_get(actor=request.auth, deal_id=deal_id)
+
+
+@router.post("/deals/{deal_id}/reopen", response=DealOut)
+def reopen_deal(request, deal_id: int):
+    services.deal_reopen(actor=request.auth, deal_id=deal_id)
+    return queries.deal_get(actor=request.auth, deal_id=deal_id)
+
+
+@router.get("/deals/{deal_id}/stage-history", response=list[StageChangeOut])
+def list_deal_stage_history(request, deal_id: int):
+    """Every stage the deal entered, oldest first, with overrides."""
+    _perm(request, "crm.view_deal")
+    deal = queries.deal_get(actor=request.auth, deal_id=deal_id)
+    return queries.deal_stage_history(deal=deal)
+
+
+@router.get("/deals/{deal_id}/probability", response=ProbabilityOut)
+def get_deal_probability(request, deal_id: int):
+    """The typed probability and the one computed from closed deals."""
+    _perm(request, "crm.view_deal")
+    deal = queries.deal_get(actor=request.auth, deal_id=deal_id)
+    return {"typed": deal.probability, **queries.deal_probability_computed(deal)}
+
+
+# ------------------------------------------------------------------ interactions
+
+
+@router.get("/interactions", response=list[InteractionOut])
+@paginate
+def list_interactions(request, filters: Query[InteractionFilters]):
+    """Interactions with clients the caller may see, newest first; filter by
+    `subject_type`+`subject_id` for a thread."""
+    _perm(request, "crm.view_interaction")
+    data = filters.model_dump()
+    data["kind"] = data["kind"] or ""
+    data["state"] = data["state"] or ""
+    return queries.interaction_list(actor=request.auth, **data)
+
+
+@router.post("/interactions", response={201: InteractionOut})
+def post_interaction(request, payload: InteractionIn):
+    """Record or plan an interaction; `from_type`/`from_id` inherit client
+    and thread subject from a deal or another interaction."""
+    interaction = services.interaction_create(
+        actor=request.auth, **payload.model_dump()
+    )
+    return Status(
+        201,
+        queries.interaction_get(actor=request.auth, interaction_id=interaction.pk),
+    )
+
+
+@router.get("/interactions/{interaction_id}", response=InteractionOut)
+def get_interaction(request, interaction_id: int):
+    _perm(request, "crm.view_interaction")
+    return queries.interaction_get(actor=request.auth, interaction_id=interaction_id)
+
+
+@router.patch("/interactions/{interaction_id}", response=InteractionOut)
+def patch_interaction(request, interaction_id: int, payload: InteractionPatch):
+    services.interaction_update(
+        actor=request.auth,
+        interaction_id=interaction_id,
+        **payload.model_dump(exclude_unset=True),
+    )
+    return queries.interaction_get(actor=request.auth, interaction_id=interaction_id)
+
+
+@router.post("/interactions/{interaction_id}/complete", response=InteractionOut)
+def complete_interaction(request, interaction_id: int, payload: CompleteIn):
+    """Mark a planned interaction done (409 unless it is planned)."""
+    services.interaction_complete(
+        actor=request.auth, interaction_id=interaction_id, **payload.model_dump()
+    )
+    return queries.interaction_get(actor=request.auth, interaction_id=interaction_id)
+
+
+@router.post("/interactions/{interaction_id}/cancel", response=InteractionOut)
+def cancel_interaction(request, interaction_id: int):
+    services.interaction_cancel(actor=request.auth, interaction_id=interaction_id)
+    return queries.interaction_get(actor=request.auth, interaction_id=interaction_id)
+
+
+# ------------------------------------------------------------------ reference lists
+
+
+@router.get("/competitors", response=list[CompetitorOut])
+@paginate
+def list_competitors(request, filters: Query[SearchFilter]):
+    _perm(request, "crm.view_competitor")
+    return queries.competitors(search=filters.search)
+
+
+@router.post("/competitors", response={201: CompetitorOut})
+def post_competitor(request, payload: CompetitorIn):
+    return Status(
+        201, services.competitor_create(actor=request.auth, **payload.model_dump())
+    )
+
+
+@router.get("/loss-reasons", response=list[NamedRef])
+@paginate
+def list_loss_reasons(request):
+    _perm(request, "crm.view_lossreason")
+    return queries.loss_reasons()
+
+
+@router.post("/loss-reasons", response={201: NamedRef})
+def post_loss_reason(request, payload: NameIn):
+    return Status(
+        201, services.loss_reason_create(actor=request.auth, name=payload.name)
+    )
+
+
+@router.get("/contact-reasons", response=list[NamedRef])
+@paginate
+def list_contact_reasons(request):
+    _perm(request, "crm.view_contactreason")
+    return queries.contact_reasons()
+
+
+@router.post("/contact-reasons", response={201: NamedRef})
+def post_contact_reason(request, payload: NameIn):
+    return Status(
+        201, services.contact_reason_create(actor=request.auth, name=payload.name)
+    )

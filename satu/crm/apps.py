@@ -1,0 +1,137 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "satu.crm"
+    label = "crm"
+    verbose_name = _("CRM")
+
+    def ready(self):
+        from satu.core import access, audit, features, roles
+        from satu.crm import queries, services
+        from satu.crm.models import Deal, Interaction
+        from satu.parties import queries as parties_queries
+        from satu.parties import services as parties_services
+
+        features.register(
+            "crm",
+            _("Deals and interactions"),
+            description=_(
+                "Deals with stages and rules, the interaction journal, competitors."
+            ),
+            web_prefixes=("/deals/", "/interactions/"),
+            api_prefixes=(
+                "/api/v1/deals",
+                "/api/v1/interactions",
+                "/api/v1/deal-kinds",
+                "/api/v1/competitors",
+                "/api/v1/loss-reasons",
+                "/api/v1/contact-reasons",
+            ),
+        )
+        access.register(
+            "crm.deal", Deal, queries.deals_visible_to, change_perm="crm.change_deal"
+        )
+        access.register(
+            "crm.interaction",
+            Interaction,
+            queries.interactions_visible_to,
+            change_perm="crm.change_interaction",
+        )
+        parties_services.register_merge_handler(services.merge_clients)
+
+        for code, label in [
+            ("stage_changed", _("Stage changed")),
+            ("won", _("Won")),
+            ("lost", _("Lost")),
+            ("reopened", _("Reopened")),
+            ("approved", _("Approved")),
+            ("completed", _("Completed")),
+            ("cancelled", _("Cancelled")),
+        ]:
+            audit.register_action(code, label)
+
+        def interaction_summary(template):
+            def render(data):
+                return template % {
+                    "kind": Interaction.Kind(data["kind"]).label,
+                    "title": data["title"],
+                }
+
+            return render
+
+        for kind, label, summary in [
+            (
+                "interaction.created",
+                _("Interaction"),
+                interaction_summary(_("%(kind)s: %(title)s")),
+            ),
+            (
+                "interaction.planned",
+                _("Planned interaction"),
+                interaction_summary(_("%(kind)s planned: %(title)s")),
+            ),
+            (
+                "interaction.completed",
+                _("Interaction done"),
+                interaction_summary(_("%(kind)s done: %(title)s")),
+            ),
+            (
+                "interaction.cancelled",
+                _("Interaction cancelled"),
+                interaction_summary(_("%(kind)s cancelled: %(title)s")),
+            ),
+            (
+                "deal.created",
+                _("Deal"),
+                _("Deal “%(title)s” opened (%(kind)s)"),
+            ),
+            (
+                "deal.stage_changed",
+                _("Deal stage"),
+                _("Deal “%(title)s” moved from %(from)s to %(to)s"),
+            ),
+            ("deal.won", _("Deal won"), _("Deal “%(title)s” won")),
+            ("deal.lost", _("Deal lost"), _("Deal “%(title)s” lost: %(reason)s")),
+            ("deal.reopened", _("Deal reopened"), _("Deal “%(title)s” reopened")),
+        ]:
+            parties_queries.register_timeline_kind(kind, label, summary)
+
+        working = [
+            "crm.view_deal",
+            "crm.add_deal",
+            "crm.change_deal",
+            "crm.view_interaction",
+            "crm.add_interaction",
+            "crm.change_interaction",
+            "crm.view_dealkind",
+            "crm.view_competitor",
+            "crm.add_competitor",
+            "crm.view_lossreason",
+            "crm.view_contactreason",
+        ]
+        configuring = [
+            "crm.add_dealkind",
+            "crm.change_dealkind",
+            "crm.add_lossreason",
+            "crm.change_lossreason",
+            "crm.add_contactreason",
+            "crm.change_contactreason",
+            "crm.change_competitor",
+        ]
+        roles.grant(roles.SALES_MANAGER, working)
+        roles.grant(
+            roles.HEAD_OF_SALES, working + configuring + ["crm.override_stage_rules"]
+        )
+        roles.grant(roles.ADMINISTRATOR, working + configuring)
+        viewing = [
+            "crm.view_deal",
+            "crm.view_interaction",
+            "crm.view_dealkind",
+            "crm.view_competitor",
+            "crm.view_lossreason",
+            "crm.view_contactreason",
+        ]
+        roles.grant(roles.DIRECTOR, viewing)
+        roles.grant(roles.MARKETER, viewing + ["crm.add_interaction"])

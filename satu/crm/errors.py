@@ -1,0 +1,44 @@
+from django.utils.translation import gettext_lazy as _
+
+from satu.core.errors import DomainError
+
+
+class StageRulesUnmet(DomainError):
+    """A forward move (or a win) refused: `fields["stage_rules"]` names each rule."""
+
+    code = "crm.stage_rules_unmet"
+    http_status = 409
+    default_message = _("The deal cannot move on: some stage rules are not met.")
+
+
+class StageDrivenByProcess(DomainError):
+    code = "crm.stage_driven_by_process"
+    http_status = 409
+    default_message = _(
+        "The stages of this deal are driven by its business process; "
+        "they cannot be moved by hand."
+    )
+
+
+class DealHasNoStages(DomainError):
+    code = "crm.deal_has_no_stages"
+    http_status = 409
+    default_message = _("Deals of this kind have no stages (status only).")
+
+
+class DealClosed(DomainError):
+    code = "crm.deal_closed"
+    http_status = 409
+    default_message = _("The deal is closed; reopen it first.")
+
+
+class DealNotClosed(DomainError):
+    code = "crm.deal_not_closed"
+    http_status = 409
+    default_message = _("Only a won or lost deal can be reopened.")
+
+
+class InteractionStateInvalid(DomainError):
+    code = "crm.interaction_state_invalid"
+    http_status = 409
+    default_message = _("Only a planned interaction can be completed or cancelled.")

@@ -1,0 +1,246 @@
+"""Forms of the CRM screens: parse and shape input only; the rules live in
+`crm.services`, whose DomainError fields land on the form fields."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from satu.core.errors import DomainError
+from satu.crm import queries
+from satu.crm.models import Deal, Interaction
+from satu.parties import queries as parties_queries
+from satu.parties.models import Contact
+
+FIELD_NAMES = {
+    "owner_id": "owner",
+    "contact_id": "contact",
+    "channel_id": "channel",
+    "competitor_ids": "competitors",
+    "kind_id": "kind",
+    "client_id": "client",
+    "reason_id": "reason",
+    "contact_ids": "contacts",
+    "participant_ids": "participants",
+    "loss_reason_id": "loss_reason",
+    "competitor_id": "competitor",
+    "duration_seconds": "duration_minutes",
+}
+
+
+def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
+    for key, messages in exc.fields.items():
+        name = FIELD_NAMES.get(key, key)
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+    if not exc.fields or str(exc.message) != str(type(exc).default_message):
+        form.add_error(None, str(exc.message))
+
+
+def _pk(obj):
+    return obj.pk if obj is not None else None
+
+
+class DealForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ModelChoiceField(label=_("Deal kind"), queryset=None)
+    owner = forms.ModelChoiceField(label=_("Manager"), queryset=None, required=False)
+    contact = forms.ModelChoiceField(
+        label=_("Contact person"), queryset=Contact.objects.none(), required=False
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=20,
+        decimal_places=4,
+        min_value=0,
+        required=False,
+        help_text=_("Leave empty while unknown."),
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="IDR")
+    expected_close = forms.DateField(
+        label=_("Expected close"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    probability = forms.IntegerField(
+        label=_("Probability, %"), min_value=0, max_value=100, required=False
+    )
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=None, required=False)
+    competitors = forms.ModelMultipleChoiceField(
+        label=_("Competitors"), queryset=None, required=False
+    )
+    initial_demand = forms.CharField(
+        label=_("Initial demand"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20000,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, client, deal: Deal | None = None, **kwargs):
+        if deal is not None and not args:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "title": deal.title,
+                    "kind": deal.kind_id,
+                    "owner": deal.owner_id,
+                    "contact": deal.contact_id,
+                    "amount": deal.amount,
+                    "currency": deal.currency,
+                    "expected_close": deal.expected_close,
+                    "probability": deal.probability,
+                    "channel": deal.channel_id,
+                    "competitors": [c.pk for c in deal.competitors.all()],
+                    "initial_demand": deal.initial_demand,
+                    "version": deal.version,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.deal = deal
+        self.fields["kind"].queryset = queries.deal_kinds()
+        self.fields["owner"].queryset = parties_queries.owner_choices()
+        self.fields["channel"].queryset = parties_queries.channels()
+        self.fields["competitors"].queryset = queries.competitors()
+        self.fields["contact"].queryset = Contact.objects.filter(
+            roles__client=client
+        ).distinct()
+        if deal is not None:
+            del self.fields["kind"]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        kwargs = {
+            "title": data["title"],
+            "contact_id": _pk(data.get("contact")),
+            "amount": data.get("amount"),
+            "currency": data["currency"],
+            "expected_close": data.get("expected_close"),
+            "probability": data.get("probability"),
+            "channel_id": _pk(data.get("channel")),
+            "competitor_ids": [c.pk for c in data.get("competitors") or []],
+            "initial_demand": data.get("initial_demand") or "",
+        }
+        if data.get("owner") is not None:
+            kwargs["owner_id"] = data["owner"].pk
+        if "kind" in self.fields:
+            kwargs["kind_id"] = data["kind"].pk
+        return kwargs
+
+
+class DealFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    kind = forms.ModelChoiceField(label=_("Deal kind"), queryset=None, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All"))] + list(Deal.Status.choices),
+    )
+    owner = forms.ModelChoiceField(label=_("Manager"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].queryset = queries.deal_kinds()
+        self.fields["owner"].queryset = parties_queries.owner_choices()
+
+
+class MoveForm(forms.Form):
+    stage = forms.IntegerField(min_value=1)
+    override_reason = forms.CharField(required=False, max_length=2000)
+
+
+class LoseForm(forms.Form):
+    loss_reason = forms.ModelChoiceField(
+        label=_("Loss reason"), queryset=None, required=False
+    )
+    competitor = forms.ModelChoiceField(
+        label=_("Lost to"), queryset=None, required=False
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["loss_reason"].queryset = queries.loss_reasons()
+        self.fields["competitor"].queryset = queries.competitors()
+
+
+class InteractionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Interaction.Kind.choices)
+    title = forms.CharField(label=_("Subject"), max_length=200)
+    state = forms.ChoiceField(
+        label=_("State"),
+        choices=[
+            (Interaction.State.DONE, _("Done")),
+            (Interaction.State.PLANNED, _("Planned")),
+        ],
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        required=False,
+        choices=[("", "—")] + list(Interaction.Direction.choices),
+        help_text=_("For phone calls."),
+    )
+    planned_at = forms.DateTimeField(
+        label=_("Planned for"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    start_at = forms.DateTimeField(
+        label=_("Start"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    end_at = forms.DateTimeField(
+        label=_("End"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    place = forms.CharField(label=_("Place"), required=False, max_length=200)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration, minutes"), required=False, min_value=0, max_value=10080
+    )
+    result = forms.CharField(label=_("Result"), required=False, max_length=200)
+    contacts = forms.ModelMultipleChoiceField(
+        label=_("Contact persons"), queryset=Contact.objects.none(), required=False
+    )
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=None, required=False)
+    reason = forms.ModelChoiceField(
+        label=_("Reason for contact"), queryset=None, required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contacts"].queryset = Contact.objects.filter(
+            roles__client=client
+        ).distinct()
+        self.fields["channel"].queryset = parties_queries.channels()
+        self.fields["reason"].queryset = queries.contact_reasons()
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        minutes = data.get("duration_minutes")
+        return {
+            "kind": data["kind"],
+            "title": data["title"],
+            "state": data["state"],
+            "direction": data.get("direction") or "",
+            "planned_at": data.get("planned_at"),
+            "start_at": data.get("start_at"),
+            "end_at": data.get("end_at"),
+            "place": data.get("place") or "",
+            "duration_seconds": minutes * 60 if minutes is not None else None,
+            "result": data.get("result") or "",
+            "contact_ids": [c.pk for c in data.get("contacts") or []],
+            "channel_id": _pk(data.get("channel")),
+            "reason_id": _pk(data.get("reason")),
+            "notes": data.get("notes") or "",
+        }

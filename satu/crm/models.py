@@ -1,0 +1,367 @@
+"""Interactions, deals with stages and rules, competitors. See docs/domains/crm.md."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from satu.core.models import TimeStampedModel
+
+
+class ContactReason(TimeStampedModel):
+    """Why the client contacted us (configurable list)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("reason for contact")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LossReason(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("loss reason")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Competitor(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("competitor")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DealKind(TimeStampedModel):
+    class ControlMode(models.TextChoices):
+        MANUAL_STAGES = "manual_stages", _("Manual stages")
+        STATUS_ONLY = "status_only", _("Status only")
+        PROCESS = "process", _("Driven by a process")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    control_mode = models.CharField(
+        _("control mode"),
+        max_length=20,
+        choices=ControlMode.choices,
+        default=ControlMode.MANUAL_STAGES,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("deal kind")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_stages(self) -> bool:
+        return self.control_mode != self.ControlMode.STATUS_ONLY
+
+
+class Stage(models.Model):
+    kind = models.ForeignKey(DealKind, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(pgettext_lazy("sort order", "position"))
+    probability = models.PositiveSmallIntegerField(
+        _("default probability, %"), default=0
+    )
+
+    class Meta:
+        ordering = ["kind", "position", "id"]
+        verbose_name = _("stage")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "position"], name="crm_stage_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageRule(models.Model):
+    """What must be done at `stage` before the deal may move past it."""
+
+    class Type(models.TextChoices):
+        REQUIRED_FIELD = "required_field", _("Field filled in")
+        INTERACTION = "interaction_since_entered", _("Interaction since entering")
+        APPROVAL = "approval", _("Approval by a role")
+        DOCUMENT = "document_attached", _("Document attached since entering")
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="rules")
+    rule_type = models.CharField(_("rule"), max_length=32, choices=Type.choices)
+    field_name = models.CharField(_("field"), max_length=40, blank=True)
+    interaction_kind = models.CharField(
+        _("interaction kind"), max_length=10, blank=True
+    )
+    role_code = models.CharField(_("role"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["stage", "id"]
+        verbose_name = _("stage rule")
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.rule_type}"
+
+
+class Deal(TimeStampedModel):
+    class Status(models.TextChoices):
+        IN_WORK = "in_work", _("In work")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    client = models.ForeignKey(
+        "parties.Client",
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("client"),
+    )
+    kind = models.ForeignKey(
+        DealKind, on_delete=models.PROTECT, related_name="deals", verbose_name=_("kind")
+    )
+    stage = models.ForeignKey(
+        Stage,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("stage"),
+    )
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="crm_deals",
+        verbose_name=_("manager"),
+    )
+    contact = models.ForeignKey(
+        "parties.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crm_deals",
+        verbose_name=_("contact person"),
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    initial_demand = models.TextField(_("initial demand"), blank=True)
+    probability = models.PositiveSmallIntegerField(
+        _("probability, %"), null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.IN_WORK
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    loss_reason = models.ForeignKey(
+        LossReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("loss reason"),
+    )
+    lost_at_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    loss_note = models.TextField(_("loss note"), blank=True)
+    competitors = models.ManyToManyField(
+        Competitor, blank=True, related_name="deals", verbose_name=_("competitors")
+    )
+    won_to = models.ForeignKey(
+        Competitor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals_won",
+        verbose_name=_("lost to"),
+    )
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_deals",
+        verbose_name=_("channel"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        permissions = [
+            ("override_stage_rules", _("Can move deals past unmet stage rules")),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "status", "stage"]),
+            models.Index(fields=["client", "status"]),
+            models.Index(fields=["owner", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DealStageChange(models.Model):
+    """One stage move; the row with no `from_stage` is the deal's first stage."""
+
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    override_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["to_stage", "deal"])]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class DealApproval(models.Model):
+    """An approval rule met: someone in the rule's role approved the deal."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="approvals")
+    rule = models.ForeignKey(StageRule, on_delete=models.CASCADE, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} rule {self.rule_id} by {self.approved_by_id}"
+
+
+class Interaction(TimeStampedModel):
+    """A meeting, call, SMS, email or planned contact with a client (CRM-2).
+
+    `subject_type`/`subject_id` name the document the thread is about
+    ("crm.deal", "crm.interaction", later "sales.order")."""
+
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("Meeting")
+        CALL = "call", _("Phone call")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+        PLANNED = "planned", _("Planned interaction")
+
+    class Direction(models.TextChoices):
+        INCOMING = "incoming", _("Incoming")
+        OUTGOING = "outgoing", _("Outgoing")
+
+    class State(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, blank=True
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.DONE
+    )
+    client = models.ForeignKey(
+        "parties.Client",
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        verbose_name=_("client"),
+    )
+    contacts = models.ManyToManyField(
+        "parties.Contact",
+        blank=True,
+        related_name="crm_interactions",
+        verbose_name=_("contact persons"),
+    )
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="crm_interactions",
+        verbose_name=_("participants"),
+    )
+    title = models.CharField(_("subject"), max_length=200)
+    subject_type = models.CharField(max_length=64, blank=True)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    planned_at = models.DateTimeField(_("planned for"), null=True, blank=True)
+    start_at = models.DateTimeField(_("start"), null=True, blank=True)
+    end_at = models.DateTimeField(_("end"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    duration_seconds = models.PositiveIntegerField(
+        _("duration, seconds"), null=True, blank=True
+    )
+    result = models.CharField(_("result"), max_length=200, blank=True)
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_interactions",
+        verbose_name=_("channel"),
+    )
+    reason = models.ForeignKey(
+        ContactReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        verbose_name=_("reason for contact"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "kind", "done_at"]),
+            models.Index(fields=["client", "-created_at"]),
+            models.Index(fields=["state", "planned_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,380 @@
+"""Public reads of the CRM domain. Deals and interactions are visible when
+their client is visible to the actor (parties record rules)."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from satu.core.errors import NotFound
+from satu.core.models import Attachment
+from satu.core.roles import role_label
+from satu.crm.models import (
+    Competitor,
+    ContactReason,
+    Deal,
+    DealApproval,
+    DealKind,
+    DealStageChange,
+    Interaction,
+    LossReason,
+    Stage,
+    StageRule,
+)
+from satu.parties.queries import clients_visible_to, search_terms
+
+SUBJECT_DEAL = "crm.deal"
+SUBJECT_INTERACTION = "crm.interaction"
+# Deal fields a `required_field` stage rule may name.
+RULE_FIELDS = {
+    "amount": lambda d: d.amount is not None,
+    "expected_close": lambda d: d.expected_close is not None,
+    "contact": lambda d: d.contact_id is not None,
+    "initial_demand": lambda d: bool(d.initial_demand.strip()),
+    "probability": lambda d: d.probability is not None,
+    "channel": lambda d: d.channel_id is not None,
+    "competitors": lambda d: d.competitors.exists(),
+}
+
+
+def _field_label(name: str) -> str:
+    if name == "competitors":
+        return str(Deal._meta.get_field("competitors").verbose_name)
+    return str(Deal._meta.get_field(name).verbose_name)
+
+
+def _pk(value, message):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound(message) from None
+
+
+# ---------------------------------------------------------------- reference lists
+
+
+def deal_kinds(*, active_only: bool = True) -> QuerySet[DealKind]:
+    qs = DealKind.objects.prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.prefetch_related("rules"))
+    )
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("name", "id")
+
+
+def deal_kind_get(*, kind_id) -> DealKind:
+    kind = (
+        deal_kinds(active_only=False)
+        .filter(pk=_pk(kind_id, _("Deal kind not found.")))
+        .first()
+    )
+    if kind is None:
+        raise NotFound(_("Deal kind not found."))
+    return kind
+
+
+def stages_of(kind: DealKind) -> list[Stage]:
+    return list(Stage.objects.filter(kind=kind).order_by("position", "id"))
+
+
+def loss_reasons() -> QuerySet[LossReason]:
+    return LossReason.objects.filter(is_active=True).order_by("name", "id")
+
+
+def contact_reasons() -> QuerySet[ContactReason]:
+    return ContactReason.objects.filter(is_active=True).order_by("name", "id")
+
+
+def competitors(*, search: str = "") -> QuerySet[Competitor]:
+    qs = Competitor.objects.filter(is_active=True)
+    if search.strip():
+        qs = qs.filter(name__icontains=search.strip())
+    return qs.order_by("name", "id")
+
+
+# ---------------------------------------------------------------- deals
+
+
+def deals_visible_to(actor) -> QuerySet[Deal]:
+    return Deal.objects.filter(client__in=clients_visible_to(actor))
+
+
+def deal_list(
+    *,
+    actor,
+    kind_id: int | None = None,
+    stage_id: int | None = None,
+    status: str = "",
+    owner_id: int | None = None,
+    client_id: int | None = None,
+    search: str = "",
+) -> QuerySet[Deal]:
+    qs = deals_visible_to(actor)
+    if kind_id:
+        qs = qs.filter(kind_id=kind_id)
+    if stage_id:
+        qs = qs.filter(stage_id=stage_id)
+    if status:
+        qs = qs.filter(status=status)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    for term in search_terms(search):
+        qs = qs.filter(Q(title__icontains=term) | Q(client__search_text__contains=term))
+    return (
+        qs.select_related(
+            "client",
+            "kind",
+            "stage",
+            "owner",
+            "loss_reason",
+            "won_to",
+            "channel",
+            "contact",
+        )
+        .prefetch_related("competitors")
+        .order_by("-created_at", "-id")
+    )
+
+
+def deal_get(*, actor, deal_id) -> Deal:
+    deal = deal_list(actor=actor).filter(pk=_pk(deal_id, _("Deal not found."))).first()
+    if deal is None:
+        raise NotFound(_("Deal not found."))
+    return deal
+
+
+def deal_stage_history(*, deal: Deal) -> list[DealStageChange]:
+    return list(
+        DealStageChange.objects.filter(deal=deal)
+        .select_related("from_stage", "to_stage", "actor")
+        .order_by("at", "id")
+    )
+
+
+def deal_board(*, actor, kind: DealKind, owner_id: int | None = None, search: str = ""):
+    """Kanban columns of a deal kind: [(stage, [deals in work])], two queries."""
+    stages = stages_of(kind)
+    deals = (
+        deals_visible_to(actor)
+        .filter(kind=kind, status=Deal.Status.IN_WORK)
+        .select_related("client")
+        .order_by("-stage_entered_at", "-id")
+    )
+    if owner_id:
+        deals = deals.filter(owner_id=owner_id)
+    for term in search_terms(search):
+        deals = deals.filter(
+            Q(title__icontains=term) | Q(client__search_text__contains=term)
+        )
+    by_stage: dict[int | None, list[Deal]] = {}
+    for deal in deals:
+        by_stage.setdefault(deal.stage_id, []).append(deal)
+    return [(stage, by_stage.get(stage.pk, [])) for stage in stages]
+
+
+def _share(won: int, closed: int) -> dict:
+    share = None
+    if closed:
+        share = (Decimal(won) * 100 / Decimal(closed)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    return {"won": won, "closed": closed, "percent": share}
+
+
+def deal_probability_computed(deal: Deal) -> dict:
+    """Win probability from history, in one aggregate query.
+
+    Over closed (won or lost) deals of the same kind, other than `deal`:
+    `by_stage` — those that passed the deal's current stage; `by_manager`
+    and `by_client` — the same, of the deal's owner / client; `by_kind` —
+    all closed deals of the kind. Each is {won, closed, percent (2 places,
+    None without history)}; `average` is the mean of the known percents."""
+    closed = Deal.objects.filter(
+        kind_id=deal.kind_id, status__in=[Deal.Status.WON, Deal.Status.LOST]
+    ).exclude(pk=deal.pk)
+    won = Q(status=Deal.Status.WON)
+    if deal.stage_id:
+        passed = Q(
+            Exists(
+                DealStageChange.objects.filter(
+                    deal=OuterRef("pk"), to_stage_id=deal.stage_id
+                )
+            )
+        )
+    else:
+        passed = Q(pk__in=[])
+    mine = passed & Q(owner_id=deal.owner_id)
+    theirs = passed & Q(client_id=deal.client_id)
+    row = closed.aggregate(
+        kind_closed=Count("id"),
+        kind_won=Count("id", filter=won),
+        stage_closed=Count("id", filter=passed),
+        stage_won=Count("id", filter=passed & won),
+        manager_closed=Count("id", filter=mine),
+        manager_won=Count("id", filter=mine & won),
+        client_closed=Count("id", filter=theirs),
+        client_won=Count("id", filter=theirs & won),
+    )
+    result = {
+        name: _share(row[f"{name}_won"], row[f"{name}_closed"])
+        for name in ("stage", "manager", "client", "kind")
+    }
+    result = {f"by_{name}": value for name, value in result.items()}
+    known = [v["percent"] for v in result.values() if v["percent"] is not None]
+    result["average"] = (
+        (sum(known) / len(known)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if known
+        else None
+    )
+    return result
+
+
+def deal_rules(*, stage: Stage) -> list[StageRule]:
+    return list(StageRule.objects.filter(stage=stage).order_by("id"))
+
+
+# ---------------------------------------------------------------- interactions
+
+
+def interactions_visible_to(actor) -> QuerySet[Interaction]:
+    return Interaction.objects.filter(client__in=clients_visible_to(actor))
+
+
+def interaction_list(
+    *,
+    actor,
+    client_id: int | None = None,
+    kind: str = "",
+    state: str = "",
+    subject_type: str = "",
+    subject_id: int | None = None,
+    search: str = "",
+) -> QuerySet[Interaction]:
+    qs = interactions_visible_to(actor)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    if subject_type:
+        qs = qs.filter(subject_type=subject_type)
+    if subject_id:
+        qs = qs.filter(subject_id=subject_id)
+    if search.strip():
+        text = search.strip()
+        qs = qs.filter(Q(title__icontains=text) | Q(notes__icontains=text))
+    return (
+        qs.select_related("client", "channel", "reason", "created_by")
+        .prefetch_related("contacts", "participants")
+        .order_by("-created_at", "-id")
+    )
+
+
+def interaction_get(*, actor, interaction_id) -> Interaction:
+    pk = _pk(interaction_id, _("Interaction not found."))
+    found = interaction_list(actor=actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("Interaction not found."))
+    return found
+
+
+def interaction_thread(
+    *, actor, subject_type: str, subject_id: int
+) -> list[Interaction]:
+    """Interactions about one subject, oldest first; for an interaction
+    subject, the interaction itself heads the thread."""
+    qs = interaction_list(actor=actor)
+    cond = Q(subject_type=subject_type, subject_id=subject_id)
+    if subject_type == SUBJECT_INTERACTION:
+        cond |= Q(pk=subject_id)
+    return list(qs.filter(cond).order_by("created_at", "id"))
+
+
+def unmet_rules(deal: Deal, stages: list[Stage]) -> list[str]:
+    """Messages of the rules of `stages` the deal does not meet (at most 4
+    queries).
+
+    Interactions, approvals and attached documents count from the moment
+    the deal entered its current stage."""
+    rules = list(
+        StageRule.objects.filter(stage__in=stages)
+        .select_related("stage")
+        .order_by("stage__position", "id")
+    )
+    if not rules:
+        return []
+    kinds_done = set(
+        Interaction.objects.filter(
+            subject_type=SUBJECT_DEAL,
+            subject_id=deal.pk,
+            state=Interaction.State.DONE,
+            done_at__gte=deal.stage_entered_at,
+        ).values_list("kind", flat=True)
+    )
+    approved = set(
+        DealApproval.objects.filter(
+            deal=deal, at__gte=deal.stage_entered_at
+        ).values_list("rule_id", flat=True)
+    )
+    # Files attached to the deal since it entered its stage (core attachments).
+    documents = (
+        any(r.rule_type == StageRule.Type.DOCUMENT for r in rules)
+        and Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(Deal),
+            object_id=deal.pk,
+            uploaded_at__gte=deal.stage_entered_at,
+        ).exists()
+    )
+    messages = []
+    for rule in rules:
+        stage = rule.stage.name
+        if rule.rule_type == StageRule.Type.REQUIRED_FIELD:
+            check = RULE_FIELDS.get(rule.field_name)
+            if check is not None and not check(deal):
+                messages.append(
+                    _("“%(stage)s”: fill in “%(field)s”.")
+                    % {"stage": stage, "field": _field_label(rule.field_name)}
+                )
+        elif rule.rule_type == StageRule.Type.INTERACTION:
+            if rule.interaction_kind not in kinds_done:
+                messages.append(
+                    _(
+                        "“%(stage)s”: record a done “%(kind)s” since the deal "
+                        "entered its stage."
+                    )
+                    % {
+                        "stage": stage,
+                        "kind": Interaction.Kind(rule.interaction_kind).label,
+                    }
+                )
+        elif rule.rule_type == StageRule.Type.DOCUMENT and not documents:
+            messages.append(
+                _("“%(stage)s”: attach a document (%(what)s) to the deal.")
+                % {"stage": stage, "what": rule.field_name or _("any file")}
+            )
+        elif rule.rule_type == StageRule.Type.APPROVAL and rule.pk not in approved:
+            messages.append(
+                _("“%(stage)s”: needs approval by a “%(role)s”.")
+                % {"stage": stage, "role": role_label(rule.role_code)}
+            )
+    return messages
+
+
+def approvals_open(*, deal: Deal, actor) -> list[StageRule]:
+    """Approval rules of the deal's current stage not yet approved since it
+    entered the stage, which `actor` (by role) may approve."""
+    if deal.stage_id is None or deal.status != Deal.Status.IN_WORK:
+        return []
+    approved = DealApproval.objects.filter(
+        deal=deal, at__gte=deal.stage_entered_at
+    ).values("rule_id")
+    rules = StageRule.objects.filter(
+        stage_id=deal.stage_id, rule_type=StageRule.Type.APPROVAL
+    ).exclude(pk__in=approved)
+    if not actor.is_superuser:
+        rules = rules.filter(role_code__in=actor.groups.values("name"))
+    return list(rules.order_by("id"))

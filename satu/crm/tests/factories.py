@@ -1,0 +1,91 @@
+import factory
+
+from satu.crm.models import (
+    Competitor,
+    ContactReason,
+    Deal,
+    DealKind,
+    Interaction,
+    LossReason,
+    Stage,
+    StageRule,
+)
+from satu.parties.tests.factories import ClientFactory
+
+
+class DealKindFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DealKind
+
+    name = factory.Sequence(lambda n: f"Kind {n}")
+    control_mode = DealKind.ControlMode.MANUAL_STAGES
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Stage
+
+    kind = factory.SubFactory(DealKindFactory)
+    name = factory.Sequence(lambda n: f"Stage {n}")
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class StageRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StageRule
+
+    stage = factory.SubFactory(StageFactory)
+    rule_type = StageRule.Type.REQUIRED_FIELD
+    field_name = "amount"
+
+
+class LossReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LossReason
+
+    name = factory.Sequence(lambda n: f"Reason {n}")
+
+
+class ContactReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactReason
+
+    name = factory.Sequence(lambda n: f"Contact reason {n}")
+
+
+class CompetitorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Competitor
+
+    name = factory.Sequence(lambda n: f"Competitor {n}")
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    """A bare deal row (no history); use services.deal_create for history."""
+
+    class Meta:
+        model = Deal
+
+    client = factory.SubFactory(ClientFactory)
+    kind = factory.SubFactory(DealKindFactory)
+    title = factory.Sequence(lambda n: f"Deal {n}")
+    owner = factory.LazyAttribute(lambda o: o.client.owner)
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    kind = Interaction.Kind.MEETING
+    client = factory.SubFactory(ClientFactory)
+    title = factory.Sequence(lambda n: f"Talk {n}")
+
+
+def pipeline(names=("Lead", "Offer", "Contract"), mode="manual_stages"):
+    """A deal kind with stages at positions 1..n; returns (kind, [stages])."""
+    kind = DealKindFactory(control_mode=mode)
+    stages = [
+        StageFactory(kind=kind, name=name, position=i, probability=10 * i)
+        for i, name in enumerate(names, start=1)
+    ]
+    return kind, stages
