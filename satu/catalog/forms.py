@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from satu.catalog import queries
 from satu.catalog.models import PriceList, Product
 from satu.core import custom_fields
+from satu.core import web as core_web
 from satu.core.errors import DomainError
 from satu.parties import queries as parties_queries
 
@@ -14,16 +15,7 @@ DECIMAL = {"max_digits": 20, "decimal_places": 6}
 
 def apply_domain_error(form: forms.Form, exc: DomainError, names=None) -> None:
     """Show a service error on the form, per field where it names one."""
-    names = names or {}
-    for key, messages in exc.fields.items():
-        name = names.get(key, key)
-        if name.startswith("custom."):
-            name = "cf_" + name.removeprefix("custom.")
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-    if not exc.fields or str(exc.message) != str(type(exc).default_message):
-        form.add_error(None, str(exc.message))
+    core_web.apply_domain_error(form, exc, names)
 
 
 class ProductFilterForm(forms.Form):

@@ -7,7 +7,6 @@ DomainError's message lands on the form (404/403 become Django's pages).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -31,32 +30,15 @@ from satu.catalog.forms import (
 from satu.catalog.models import Product
 from satu.core import audit, custom_fields
 from satu.core.errors import DomainError
+from satu.core.web import fetch as _fetch
+from satu.core.web import raise_http as _raise_http
+from satu.core.web import require_perm as _require_perm
 
 PAGE_SIZE = 50
 AUDIT_LIMIT = 20
 
 view_product = permission_required("catalog.view_product", raise_exception=True)
 view_pricelist = permission_required("catalog.view_pricelist", raise_exception=True)
-
-
-def _require_perm(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise Forbidden(_("You do not have permission to do this."))
-
-
-def _raise_http(exc: DomainError) -> None:
-    if exc.http_status == 404:
-        raise Http404(str(exc))
-    if exc.http_status == 403:
-        raise Forbidden(str(exc))
-
-
-def _fetch(getter, **kwargs):
-    try:
-        return getter(**kwargs)
-    except DomainError as exc:
-        _raise_http(exc)
-        raise
 
 
 def _page(request, queryset):

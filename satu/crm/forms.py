@@ -4,6 +4,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from satu.core import web as core_web
 from satu.core.errors import DomainError
 from satu.crm import queries
 from satu.crm.models import Deal, Interaction
@@ -27,12 +28,7 @@ FIELD_NAMES = {
 
 
 def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
-    for key, messages in exc.fields.items():
-        name = FIELD_NAMES.get(key, key)
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-    if not exc.fields or str(exc.message) != str(type(exc).default_message):
-        form.add_error(None, str(exc.message))
+    core_web.apply_domain_error(form, exc, FIELD_NAMES)
 
 
 def _pk(obj):

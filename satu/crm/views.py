@@ -9,16 +9,19 @@ with htmx: a refused move answers the error status with a
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from satu.core import attachments, audit, features
-from satu.core.errors import DomainError, FeatureDisabled
+from satu.core import attachments, audit
+from satu.core.errors import DomainError
+from satu.core.web import fetch as _fetch
+from satu.core.web import raise_http as _raise_http
+from satu.core.web import require_feature
+from satu.core.web import require_perm as _require_perm
 from satu.crm import queries, services
 from satu.crm.forms import (
     DealFilterForm,
@@ -37,29 +40,7 @@ view_interaction = permission_required("crm.view_interaction", raise_exception=T
 
 
 def _feature(request) -> None:
-    enabled = getattr(request, "features", None) or features.enabled_map()
-    if not enabled.get("crm", True):
-        raise Http404(str(FeatureDisabled("crm", features.get("crm").label)))
-
-
-def _require_perm(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise Forbidden(_("You do not have permission to do this."))
-
-
-def _raise_http(exc: DomainError) -> None:
-    if exc.http_status == 404:
-        raise Http404(str(exc))
-    if exc.http_status == 403:
-        raise Forbidden(str(exc))
-
-
-def _fetch(getter, **kwargs):
-    try:
-        return getter(**kwargs)
-    except DomainError as exc:
-        _raise_http(exc)
-        raise
+    require_feature(request, "crm")
 
 
 def _flash_error(request, exc: DomainError) -> None:

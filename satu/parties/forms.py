@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from satu.core import custom_fields
+from satu.core import web as core_web
 from satu.core.errors import DomainError
 from satu.core.models import CustomField
 from satu.parties import queries
@@ -24,17 +25,7 @@ FIELD_NAMES = {
 
 def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
     """Show a service error on the form: per field where it names one."""
-    for key, messages in exc.fields.items():
-        name = FIELD_NAMES.get(key, key)
-        if name.startswith("custom."):
-            name = "cf_" + name.removeprefix("custom.")
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-    # A specific message (not the class's generic one) says more than the
-    # field markers alone, e.g. "The file is larger than 20 MB.".
-    if not exc.fields or str(exc.message) != str(type(exc).default_message):
-        form.add_error(None, str(exc.message))
+    core_web.apply_domain_error(form, exc, FIELD_NAMES)
 
 
 def error_messages(error) -> list[str]:

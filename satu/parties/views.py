@@ -8,7 +8,6 @@ PermissionDenied a 403.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -19,8 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from satu.core import attachments, audit, custom_fields, features
-from satu.core.errors import DomainError, FeatureDisabled
+from satu.core.errors import DomainError
 from satu.core.identifiers import format_phone, format_tax_id
+from satu.core.web import fetch as _fetch
+from satu.core.web import raise_http as _raise_http
+from satu.core.web import require_feature as _require_feature
+from satu.core.web import require_perm as _require_perm
 from satu.parties import queries, services
 from satu.parties.errors import PossibleDuplicate
 from satu.parties.forms import (
@@ -57,32 +60,6 @@ view_counterparty = permission_required(
 def _enabled(request, code: str) -> bool:
     enabled = getattr(request, "features", None) or features.enabled_map()
     return enabled.get(code, True)
-
-
-def _require_feature(request, code: str) -> None:
-    if not _enabled(request, code):
-        raise Http404(str(FeatureDisabled(code, features.get(code).label)))
-
-
-def _require_perm(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise Forbidden(_("You do not have permission to do this."))
-
-
-def _raise_http(exc: DomainError) -> None:
-    """404 and 403 errors become Django's responses; others are shown inline."""
-    if exc.http_status == 404:
-        raise Http404(str(exc))
-    if exc.http_status == 403:
-        raise Forbidden(str(exc))
-
-
-def _fetch(getter, **kwargs):
-    try:
-        return getter(**kwargs)
-    except DomainError as exc:
-        _raise_http(exc)
-        raise
 
 
 def _card_url(client_id: int, section: str) -> str:

@@ -9,24 +9,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from satu.core.errors import DomainError
 from satu.core.models import CustomField
-
-
-def apply_domain_error(form: forms.Form, exc: DomainError, aliases=None) -> None:
-    """Put a service's error messages on the form: each `fields` entry on the
-    form field of that name (or `aliases[name]`), the rest as non-field errors.
-    A message without field errors becomes a non-field error."""
-    aliases = aliases or {}
-    for name, messages in exc.fields.items():
-        target = aliases.get(name, name)
-        for message in messages:
-            if target in form.fields:
-                form.add_error(target, message)
-            else:
-                form.add_error(None, f"{name}: {message}")
-    if not exc.fields:
-        form.add_error(None, str(exc))
+from satu.core.web import apply_domain_error  # noqa: F401 - used by the screens
 
 
 class CustomFieldForm(forms.Form):
