@@ -597,3 +597,314 @@ def post_contact_reason(request, payload: NameIn):
     return Status(
         201, services.contact_reason_create(actor=request.auth, name=payload.name)
     )
+
+
+# ------------------------------------------------------------------ claims (CRM-7)
+
+ClaimState = Literal["registered", "investigating", "decision", "closed"]
+ClaimDecision = Literal["refund", "replacement", "repair", "rejected"]
+
+
+class ClaimOut(Schema):
+    id: int
+    number: str = Field(examples=["CLM-2026-0001"])
+    client: ClientRef
+    deal_id: int | None
+    interaction_id: int | None
+    product_ref: str
+    category: NamedRef
+    description: str
+    responsible: UserRef
+    deadline: date
+    state: ClaimState
+    decision: ClaimDecision | Literal[""]
+    outcome: str
+    overdue: bool = Field(description="Open and past its deadline.")
+    closed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return obj.is_overdue
+
+
+class ClaimIn(Schema):
+    client_id: int = _id()
+    category_id: int = _id()
+    description: str = Field(min_length=1, max_length=20000)
+    deadline: date = Field(description="Today or later.")
+    responsible_id: int | None = _optional_id(description="Default: the caller.")
+    deal_id: int | None = _optional_id(description="A deal of the same client.")
+    interaction_id: int | None = _optional_id(
+        description="An interaction with the same client."
+    )
+    product_ref: str = Field("", max_length=200, description="Free text for now.")
+
+
+class ClaimPatch(Schema):
+    category_id: int | None = _optional_id()
+    description: str | None = Field(None, min_length=1, max_length=20000)
+    deadline: date | None = None
+    responsible_id: int | None = _optional_id()
+    deal_id: int | None = _optional_id()
+    interaction_id: int | None = _optional_id()
+    product_ref: str | None = Field(None, max_length=200)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class ClaimTransitionIn(Schema):
+    state: ClaimState
+    decision: ClaimDecision | None = Field(
+        None, description="Required when moving to `decision`."
+    )
+    outcome: str = Field("", max_length=20000, description="Required to close.")
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class ClaimFilters(Schema):
+    state: ClaimState | None = None
+    category_id: int | None = _optional_id()
+    responsible_id: int | None = _optional_id()
+    client_id: int | None = _optional_id()
+    overdue: bool | None = None
+    search: str = Field("", max_length=200)
+
+
+class ClaimStatsFilters(Schema):
+    date_from: date
+    date_to: date
+
+
+class CountByCategory(Schema):
+    category_id: int
+    name: str
+    count: int
+
+
+class CountByResponsible(Schema):
+    responsible_id: int
+    name: str
+    count: int
+
+
+class CountByValue(Schema):
+    value: str
+    count: int
+
+
+class CountByMonth(Schema):
+    month: date
+    count: int
+
+
+class ClaimStatsOut(Schema):
+    total: int
+    overdue: int
+    avg_days_to_close: float | None
+    by_category: list[CountByCategory]
+    by_responsible: list[CountByResponsible]
+    by_decision: list[CountByValue]
+    by_state: list[CountByValue]
+    by_product: list[CountByValue] = Field(description='Free text; "" = none.')
+    by_month: list[CountByMonth]
+
+
+@router.get("/claims/stats", response=ClaimStatsOut)
+def get_claim_stats(request, filters: Query[ClaimStatsFilters]):
+    """Claims registered in the period: counts by category, responsible,
+    decision ("" = none yet), state and month; average days to close."""
+    _perm(request, "crm.view_claim")
+    if filters.date_to < filters.date_from:
+        from django.utils.translation import gettext as _
+
+        from satu.core.errors import ValidationFailed
+
+        raise ValidationFailed(
+            fields={"date_to": [_("The period ends before it starts.")]}
+        )
+    stats = queries.claim_stats(actor=request.auth, **filters.model_dump())
+    return {
+        **stats,
+        "by_category": [
+            {
+                "category_id": r["category_id"],
+                "name": r["category__name"],
+                "count": r["count"],
+            }
+            for r in stats["by_category"]
+        ],
+        "by_decision": [
+            {"value": r["decision"], "count": r["count"]} for r in stats["by_decision"]
+        ],
+        "by_state": [
+            {"value": r["state"], "count": r["count"]} for r in stats["by_state"]
+        ],
+        "by_product": [
+            {"value": r["product_ref"], "count": r["count"]}
+            for r in stats["by_product"]
+        ],
+    }
+
+
+@router.get("/claims", response=list[ClaimOut])
+@paginate
+def list_claims(request, filters: Query[ClaimFilters]):
+    """Claims of clients the caller may see (or is responsible for), newest first."""
+    _perm(request, "crm.view_claim")
+    data = filters.model_dump()
+    data["state"] = data["state"] or ""
+    return queries.claim_list(actor=request.auth, **data)
+
+
+@router.post("/claims", response={201: ClaimOut})
+def post_claim(request, payload: ClaimIn):
+    """Register a claim; a deadline in the past answers 422 with `fields.deadline`."""
+    claim = services.claim_create(actor=request.auth, **payload.model_dump())
+    return Status(201, queries.claim_get(actor=request.auth, claim_id=claim.pk))
+
+
+@router.get("/claims/{claim_id}", response=ClaimOut)
+def get_claim(request, claim_id: int):
+    _perm(request, "crm.view_claim")
+    return queries.claim_get(actor=request.auth, claim_id=claim_id)
+
+
+@router.patch("/claims/{claim_id}", response=ClaimOut)
+def patch_claim(request, claim_id: int, payload: ClaimPatch):
+    """Change the fields given; a stale `version` answers 409."""
+    services.claim_update(
+        actor=request.auth, claim_id=claim_id, **payload.model_dump(exclude_unset=True)
+    )
+    return queries.claim_get(actor=request.auth, claim_id=claim_id)
+
+
+@router.post("/claims/{claim_id}/transition", response=ClaimOut)
+def transition_claim(request, claim_id: int, payload: ClaimTransitionIn):
+    """Move the claim to `state`. An illegal move answers 409
+    `crm.claim_bad_transition` naming the allowed states; `decision` is
+    required for "decision", `outcome` to close (422 without)."""
+    data = payload.model_dump()
+    data["decision"] = data["decision"] or ""
+    services.claim_transition(actor=request.auth, claim_id=claim_id, **data)
+    return queries.claim_get(actor=request.auth, claim_id=claim_id)
+
+
+@router.get("/claim-categories", response=list[NamedRef])
+@paginate
+def list_claim_categories(request):
+    _perm(request, "crm.view_claimcategory")
+    return queries.claim_categories()
+
+
+@router.post("/claim-categories", response={201: NamedRef})
+def post_claim_category(request, payload: NameIn):
+    return Status(
+        201, services.claim_category_create(actor=request.auth, name=payload.name)
+    )
+
+
+# ------------------------------------------------------------------ tasks (CRM-5)
+
+TaskState = Literal["open", "done", "cancelled"]
+
+
+class DealRef(Schema):
+    id: int
+    title: str
+
+
+class TaskOut(Schema):
+    id: int
+    title: str
+    description: str
+    client: ClientRef | None
+    deal: DealRef | None
+    responsible: UserRef
+    due_at: datetime
+    remind_at: datetime | None
+    state: TaskState
+    overdue: bool
+    done_at: datetime | None
+    reminder_sent_at: datetime | None
+    created_by_id: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return obj.is_overdue
+
+
+class TaskIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=20000)
+    client_id: int | None = _optional_id()
+    deal_id: int | None = _optional_id(description="Without client_id: its client.")
+    responsible_id: int | None = _optional_id(description="Default: the caller.")
+    due_at: datetime
+    remind_at: datetime | None = None
+
+
+class TaskPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=20000)
+    client_id: int | None = _optional_id()
+    deal_id: int | None = _optional_id()
+    responsible_id: int | None = _optional_id()
+    due_at: datetime | None = None
+    remind_at: datetime | None = None
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class TaskFilters(Schema):
+    state: TaskState | None = None
+    responsible_id: int | None = _optional_id()
+    client_id: int | None = _optional_id()
+    overdue: bool | None = Field(None, description="Open and past due (or not).")
+
+
+@router.get("/tasks", response=list[TaskOut])
+@paginate
+def list_tasks(request, filters: Query[TaskFilters]):
+    """Tasks the caller may see, earliest due first."""
+    _perm(request, "crm.view_task")
+    data = filters.model_dump()
+    data["state"] = data["state"] or ""
+    return queries.task_list(actor=request.auth, **data)
+
+
+@router.post("/tasks", response={201: TaskOut})
+def post_task(request, payload: TaskIn):
+    task = services.task_create(actor=request.auth, **payload.model_dump())
+    return Status(201, queries.task_get(actor=request.auth, task_id=task.pk))
+
+
+@router.get("/tasks/{task_id}", response=TaskOut)
+def get_task(request, task_id: int):
+    _perm(request, "crm.view_task")
+    return queries.task_get(actor=request.auth, task_id=task_id)
+
+
+@router.patch("/tasks/{task_id}", response=TaskOut)
+def patch_task(request, task_id: int, payload: TaskPatch):
+    """Change an open task; `version` guards against lost updates (409)."""
+    services.task_update(
+        actor=request.auth, task_id=task_id, **payload.model_dump(exclude_unset=True)
+    )
+    return queries.task_get(actor=request.auth, task_id=task_id)
+
+
+@router.post("/tasks/{task_id}/complete", response=TaskOut)
+def complete_task(request, task_id: int):
+    """Mark an open task done (409 otherwise)."""
+    services.task_complete(actor=request.auth, task_id=task_id)
+    return queries.task_get(actor=request.auth, task_id=task_id)
+
+
+@router.post("/tasks/{task_id}/cancel", response=TaskOut)
+def cancel_task(request, task_id: int):
+    services.task_cancel(actor=request.auth, task_id=task_id)
+    return queries.task_get(actor=request.auth, task_id=task_id)

@@ -20,14 +20,17 @@ class CrmConfig(AppConfig):
             description=_(
                 "Deals with stages and rules, the interaction journal, competitors."
             ),
-            web_prefixes=("/deals/", "/interactions/"),
+            web_prefixes=("/deals/", "/interactions/", "/claims/", "/tasks/"),
             api_prefixes=(
                 "/api/v1/deals",
+                "/api/v1/tasks",
                 "/api/v1/interactions",
                 "/api/v1/deal-kinds",
                 "/api/v1/competitors",
                 "/api/v1/loss-reasons",
                 "/api/v1/contact-reasons",
+                "/api/v1/claims",
+                "/api/v1/claim-categories",
             ),
         )
         access.register(
@@ -135,3 +138,80 @@ class CrmConfig(AppConfig):
         ]
         roles.grant(roles.DIRECTOR, viewing)
         roles.grant(roles.MARKETER, viewing + ["crm.add_interaction"])
+
+        # ---------------------------------------------------- claims (CRM-7)
+        from satu.crm.models import Claim
+
+        access.register(
+            "crm.claim",
+            Claim,
+            queries.claims_visible_to,
+            change_perm="crm.change_claim",
+        )
+        audit.register_action("state_changed", _("State changed"))
+
+        def claim_summary(template):
+            def render(data):
+                return template % {
+                    "number": data["number"],
+                    "from": Claim.State(data["from"]).label if "from" in data else "",
+                    "to": Claim.State(data["to"]).label if "to" in data else "",
+                }
+
+            return render
+
+        parties_queries.register_timeline_kind(
+            "claim.created",
+            _("Claim"),
+            claim_summary(_("Claim %(number)s registered")),
+        )
+        parties_queries.register_timeline_kind(
+            "claim.state_changed",
+            _("Claim state"),
+            claim_summary(_("Claim %(number)s: %(from)s → %(to)s")),
+        )
+        claims_working = [
+            "crm.view_claim",
+            "crm.add_claim",
+            "crm.change_claim",
+            "crm.view_claimcategory",
+        ]
+        claims_configuring = ["crm.add_claimcategory", "crm.change_claimcategory"]
+        roles.grant(roles.SALES_MANAGER, claims_working)
+        roles.grant(roles.HEAD_OF_SALES, claims_working + claims_configuring)
+        roles.grant(roles.ADMINISTRATOR, claims_working + claims_configuring)
+        roles.grant(roles.DIRECTOR, ["crm.view_claim", "crm.view_claimcategory"])
+
+        # ---------------------------------------------------- tasks (CRM-5)
+        from satu.crm.models import Task
+
+        access.register(
+            "crm.task", Task, queries.tasks_visible_to, change_perm="crm.change_task"
+        )
+
+        def task_summary(template):
+            def render(data):
+                return template % {"title": data["title"]}
+
+            return render
+
+        for kind, label, summary in [
+            ("task.created", _("Task"), task_summary(_("Task: %(title)s"))),
+            (
+                "task.completed",
+                _("Task done"),
+                task_summary(_("Task done: %(title)s")),
+            ),
+            (
+                "task.cancelled",
+                _("Task cancelled"),
+                task_summary(_("Task cancelled: %(title)s")),
+            ),
+        ]:
+            parties_queries.register_timeline_kind(kind, label, summary)
+        tasks_working = ["crm.view_task", "crm.add_task", "crm.change_task"]
+        roles.grant(roles.SALES_MANAGER, tasks_working)
+        roles.grant(roles.HEAD_OF_SALES, tasks_working + ["crm.view_all_tasks"])
+        roles.grant(roles.ADMINISTRATOR, tasks_working + ["crm.view_all_tasks"])
+        roles.grant(roles.DIRECTOR, ["crm.view_task", "crm.view_all_tasks"])
+        roles.grant(roles.MARKETER, tasks_working)

@@ -42,3 +42,17 @@ class InteractionStateInvalid(DomainError):
     code = "crm.interaction_state_invalid"
     http_status = 409
     default_message = _("Only a planned interaction can be completed or cancelled.")
+
+
+class ClaimBadTransition(DomainError):
+    """`fields["state"]` names the states the claim may move to."""
+
+    code = "crm.claim_bad_transition"
+    http_status = 409
+    default_message = _("The claim cannot move to this state.")
+
+
+class TaskStateInvalid(DomainError):
+    code = "crm.task_state_invalid"
+    http_status = 409
+    default_message = _("Only an open task can be changed, completed or cancelled.")

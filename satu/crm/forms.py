@@ -240,3 +240,149 @@ class InteractionForm(forms.Form):
             "reason_id": _pk(data.get("reason")),
             "notes": data.get("notes") or "",
         }
+
+
+# ---------------------------------------------------------------- tasks (CRM-5)
+
+TASK_FIELD_NAMES = {
+    "client_id": "client",
+    "deal_id": "deal",
+    "responsible_id": "responsible",
+}
+
+
+def apply_task_error(form: forms.Form, exc: DomainError) -> None:
+    core_web.apply_domain_error(form, exc, TASK_FIELD_NAMES)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    responsible = forms.ModelChoiceField(label=_("Responsible"), queryset=None)
+    due_at = forms.DateTimeField(
+        label=_("Due"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    remind_at = forms.DateTimeField(
+        label=_("Reminder"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    client = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    deal = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from satu.core.models import User
+
+        self.fields["responsible"].queryset = User.objects.filter(
+            is_active=True
+        ).order_by("username")
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "responsible_id": _pk(data["responsible"]),
+            "due_at": data["due_at"],
+            "remind_at": data["remind_at"],
+            "client_id": data["client"],
+            "deal_id": data["deal"],
+        }
+
+
+# ---------------------------------------------------------------- claims (CRM-7)
+
+from satu.crm.models import Claim  # noqa: E402
+
+FIELD_NAMES.update(
+    {
+        "category_id": "category",
+        "responsible_id": "responsible",
+        "deal_id": "deal",
+        "interaction_id": "interaction",
+    }
+)
+
+
+class ClaimForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("Category"), queryset=None)
+    description = forms.CharField(
+        label=_("Description"), max_length=20000, widget=forms.Textarea
+    )
+    product_ref = forms.CharField(label=_("Product"), max_length=200, required=False)
+    responsible = forms.ModelChoiceField(label=_("Responsible"), queryset=None)
+    deadline = forms.DateField(
+        label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    deal = forms.ModelChoiceField(label=_("Deal"), queryset=None, required=False)
+
+    def __init__(self, *args, actor, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = queries.claim_categories()
+        self.fields["responsible"].queryset = parties_queries.owner_choices()
+        self.fields["deal"].queryset = queries.deal_list(
+            actor=actor, client_id=client.pk
+        )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "category_id": _pk(data["category"]),
+            "description": data["description"],
+            "product_ref": data.get("product_ref") or "",
+            "responsible_id": _pk(data["responsible"]),
+            "deadline": data["deadline"],
+            "deal_id": _pk(data.get("deal")),
+        }
+
+
+class ClaimFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("All"))] + list(Claim.State.choices),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=None, required=False
+    )
+    responsible = forms.ModelChoiceField(
+        label=_("Responsible"), queryset=None, required=False
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = queries.claim_categories()
+        self.fields["responsible"].queryset = parties_queries.owner_choices()
+
+
+class ClaimTransitionForm(forms.Form):
+    state = forms.ChoiceField(choices=Claim.State.choices)
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        required=False,
+        choices=[("", "—")] + list(Claim.Decision.choices),
+    )
+    outcome = forms.CharField(
+        label=_("Outcome notes"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ClaimStatsForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+    )

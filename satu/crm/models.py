@@ -365,3 +365,204 @@ class Interaction(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+# ================================================================ claims (CRM-7)
+
+
+class NumberCounter(models.Model):
+    """Last number handed out per (key, year); see `satu.crm.numbering`."""
+
+    key = models.CharField(max_length=40)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "year"], name="crm_numbercounter_key_year_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}/{self.year}: {self.last}"
+
+
+class ClaimCategory(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("claim category")
+        verbose_name_plural = _("claim categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Claim(TimeStampedModel):
+    """A client's complaint, investigated to a decision and closed (CRM-7)."""
+
+    class State(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        INVESTIGATING = "investigating", _("Investigating")
+        DECISION = "decision", _("Decision")
+        CLOSED = "closed", _("Closed")
+
+    class Decision(models.TextChoices):
+        REFUND = "refund", _("Refund")
+        REPLACEMENT = "replacement", _("Replacement")
+        REPAIR = "repair", _("Repair")
+        REJECTED = "rejected", _("Rejected")
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    client = models.ForeignKey(
+        "parties.Client",
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("client"),
+    )
+    deal = models.ForeignKey(
+        Deal,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("deal"),
+    )
+    interaction = models.ForeignKey(
+        Interaction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("interaction"),
+    )
+    product_ref = models.CharField(_("product"), max_length=200, blank=True)
+    category = models.ForeignKey(
+        ClaimCategory,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("category"),
+    )
+    description = models.TextField(_("description"))
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="crm_claims",
+        verbose_name=_("responsible"),
+    )
+    deadline = models.DateField(_("deadline"))
+    state = models.CharField(
+        _("state"), max_length=15, choices=State.choices, default=State.REGISTERED
+    )
+    decision = models.CharField(
+        _("decision"), max_length=15, choices=Decision.choices, blank=True
+    )
+    outcome = models.TextField(_("outcome notes"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        indexes = [
+            models.Index(fields=["state", "deadline"]),
+            models.Index(fields=["client", "state"]),
+            models.Index(fields=["responsible", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state != self.State.CLOSED and self.deadline < timezone.localdate()
+
+
+# ================================================================ tasks (CRM-5)
+
+
+class Task(TimeStampedModel):
+    """A to-do for a user, optionally about a client and one of its deals."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    client = models.ForeignKey(
+        "parties.Client",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_tasks",
+        verbose_name=_("client"),
+    )
+    deal = models.ForeignKey(
+        Deal,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+        verbose_name=_("deal"),
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="crm_tasks",
+        verbose_name=_("responsible"),
+    )
+    due_at = models.DateTimeField(_("due"))
+    remind_at = models.DateTimeField(_("reminder"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.OPEN
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        permissions = [("view_all_tasks", _("Can see the tasks of all users"))]
+        indexes = [
+            models.Index(fields=["responsible", "state", "due_at"]),
+            models.Index(fields=["state", "remind_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == self.State.OPEN and self.due_at < timezone.now()
+
+
+class CalendarFeed(models.Model):
+    """A secret token giving read access to one user's iCalendar feed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="crm_calendar_feeds",
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar link")
+
+    def __str__(self) -> str:
+        return f"{self.user} calendar"

@@ -378,3 +378,335 @@ def approvals_open(*, deal: Deal, actor) -> list[StageRule]:
     if not actor.is_superuser:
         rules = rules.filter(role_code__in=actor.groups.values("name"))
     return list(rules.order_by("id"))
+
+
+# ================================================================ claims (CRM-7)
+
+from datetime import date as _date  # noqa: E402
+
+from django.db.models import Avg, F  # noqa: E402
+from django.db.models.functions import TruncMonth  # noqa: E402
+from django.utils import timezone as _timezone  # noqa: E402
+
+from satu.crm.models import Claim, ClaimCategory  # noqa: E402
+
+SUBJECT_CLAIM = "crm.claim"
+
+
+def claim_categories(*, active_only: bool = True) -> QuerySet[ClaimCategory]:
+    qs = ClaimCategory.objects.all()
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("name", "id")
+
+
+def claims_visible_to(actor) -> QuerySet[Claim]:
+    """Claims of visible clients, plus those the actor is responsible for."""
+    return Claim.objects.filter(
+        Q(client__in=clients_visible_to(actor)) | Q(responsible_id=actor.pk)
+    )
+
+
+def _open_overdue(today: _date) -> Q:
+    return Q(deadline__lt=today) & ~Q(state=Claim.State.CLOSED)
+
+
+def claim_list(
+    *,
+    actor,
+    state: str = "",
+    category_id: int | None = None,
+    responsible_id: int | None = None,
+    client_id: int | None = None,
+    overdue: bool | None = None,
+    search: str = "",
+) -> QuerySet[Claim]:
+    qs = claims_visible_to(actor)
+    if state:
+        qs = qs.filter(state=state)
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    if responsible_id:
+        qs = qs.filter(responsible_id=responsible_id)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if overdue is not None:
+        cond = _open_overdue(_timezone.localdate())
+        qs = qs.filter(cond) if overdue else qs.exclude(cond)
+    for term in search_terms(search):
+        qs = qs.filter(
+            Q(number__icontains=term)
+            | Q(description__icontains=term)
+            | Q(product_ref__icontains=term)
+            | Q(client__search_text__contains=term)
+        )
+    return qs.select_related(
+        "client", "category", "responsible", "deal", "interaction"
+    ).order_by("-created_at", "-id")
+
+
+def claim_get(*, actor, claim_id) -> Claim:
+    claim = (
+        claim_list(actor=actor).filter(pk=_pk(claim_id, _("Claim not found."))).first()
+    )
+    if claim is None:
+        raise NotFound(_("Claim not found."))
+    return claim
+
+
+def claim_stats(*, actor, date_from: _date, date_to: _date) -> dict:
+    """Claims registered in [date_from, date_to] (visible to the actor),
+    counted in SQL by category, responsible, decision, state and month;
+    the average days from registration to closing of the closed ones."""
+    qs = claims_visible_to(actor).filter(
+        created_at__date__gte=date_from, created_at__date__lte=date_to
+    )
+
+    def grouped(*fields):
+        return list(
+            qs.values(*fields).annotate(count=Count("id")).order_by("-count", *fields)
+        )
+
+    months = (
+        qs.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("month")
+    )
+    closed = qs.filter(state=Claim.State.CLOSED, closed_at__isnull=False)
+    avg = closed.aggregate(avg=Avg(F("closed_at") - F("created_at")))["avg"]
+    return {
+        "total": qs.count(),
+        "by_category": grouped("category_id", "category__name"),
+        "by_responsible": [
+            {
+                "responsible_id": row["responsible_id"],
+                "name": " ".join(
+                    p
+                    for p in (
+                        row["responsible__first_name"],
+                        row["responsible__last_name"],
+                    )
+                    if p
+                )
+                or row["responsible__username"],
+                "count": row["count"],
+            }
+            for row in grouped(
+                "responsible_id",
+                "responsible__first_name",
+                "responsible__last_name",
+                "responsible__username",
+            )
+        ],
+        "by_decision": grouped("decision"),
+        "by_state": grouped("state"),
+        # Free-text product for now ("" = not given); a catalog link later.
+        "by_product": grouped("product_ref"),
+        "by_month": [
+            {"month": _as_date(row["month"]), "count": row["count"]} for row in months
+        ],
+        "overdue": qs.filter(_open_overdue(_timezone.localdate())).count(),
+        "avg_days_to_close": (
+            round(avg.total_seconds() / 86400, 1) if avg is not None else None
+        ),
+    }
+
+
+def _as_date(value):
+    return value.date() if hasattr(value, "date") else value
+
+
+# ================================================================ tasks (CRM-5)
+
+from datetime import datetime, time, timedelta  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from satu.crm.models import CalendarFeed, Task  # noqa: E402
+
+
+def tasks_visible_to(actor) -> QuerySet[Task]:
+    """Record rule: with `crm.view_all_tasks` every task; otherwise tasks the
+    actor is responsible for or created, and tasks of clients he sees."""
+    if actor.has_perm("crm.view_all_tasks"):
+        return Task.objects.all()
+    return Task.objects.filter(
+        Q(responsible=actor)
+        | Q(created_by=actor)
+        | Q(client__in=clients_visible_to(actor))
+    )
+
+
+def task_list(
+    *,
+    actor,
+    state: str = "",
+    responsible_id: int | None = None,
+    client_id: int | None = None,
+    overdue: bool | None = None,
+) -> QuerySet[Task]:
+    qs = tasks_visible_to(actor)
+    if state:
+        qs = qs.filter(state=state)
+    if responsible_id:
+        qs = qs.filter(responsible_id=responsible_id)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if overdue is True:
+        qs = qs.filter(state=Task.State.OPEN, due_at__lt=timezone.now())
+    elif overdue is False:
+        qs = qs.exclude(state=Task.State.OPEN, due_at__lt=timezone.now())
+    return qs.select_related("client", "deal", "responsible", "created_by").order_by(
+        "due_at", "id"
+    )
+
+
+def task_get(*, actor, task_id) -> Task:
+    found = task_list(actor=actor).filter(pk=_pk(task_id, _("Task not found."))).first()
+    if found is None:
+        raise NotFound(_("Task not found."))
+    return found
+
+
+def tasks_overdue(actor) -> QuerySet[Task]:
+    """Open tasks past their due time that the actor is responsible for."""
+    return task_list(actor=actor, responsible_id=actor.pk, overdue=True)
+
+
+def my_tasks(*, actor) -> dict:
+    """The actor's open tasks split into overdue / today / upcoming."""
+    now = timezone.now()
+    local = timezone.localtime(now)
+    end_of_day = timezone.make_aware(
+        datetime.combine(local.date() + timedelta(days=1), time.min)
+    )
+    qs = list(task_list(actor=actor, state=Task.State.OPEN, responsible_id=actor.pk))
+    return {
+        "overdue": [t for t in qs if t.due_at < now],
+        "today": [t for t in qs if now <= t.due_at < end_of_day],
+        "upcoming": [t for t in qs if t.due_at >= end_of_day],
+    }
+
+
+def notifications(*, actor) -> list[dict]:
+    """In-app reminders: the actor's open tasks whose reminder (or, without
+    one, due) time has passed, and his planned interactions that are due."""
+    now = timezone.now()
+    tasks = task_list(
+        actor=actor, state=Task.State.OPEN, responsible_id=actor.pk
+    ).filter(Q(remind_at__lte=now) | Q(remind_at=None, due_at__lte=now))
+    planned = (
+        interactions_visible_to(actor)
+        .filter(state=Interaction.State.PLANNED, planned_at__lte=now)
+        .filter(Q(created_by=actor) | Q(participants=actor))
+        .select_related("client")
+        .distinct()
+        .order_by("planned_at", "id")
+    )
+    items = [
+        {
+            "type": "task",
+            "id": t.pk,
+            "title": t.title,
+            "at": t.due_at,
+            "url": f"/tasks/{t.pk}/",
+            "overdue": t.is_overdue,
+        }
+        for t in tasks
+    ] + [
+        {
+            "type": "interaction",
+            "id": i.pk,
+            "title": i.title,
+            "at": i.planned_at,
+            "url": f"/interactions/{i.pk}/",
+            "overdue": True,
+        }
+        for i in planned
+    ]
+    return sorted(items, key=lambda item: item["at"])
+
+
+def calendar_week(*, actor, monday) -> list[dict]:
+    """Seven days from `monday` (a date), each with the actor's tasks and
+    planned interactions due that day, in time order."""
+    start = timezone.make_aware(datetime.combine(monday, time.min))
+    end = start + timedelta(days=7)
+    tasks = (
+        task_list(actor=actor, responsible_id=actor.pk)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .exclude(state=Task.State.CANCELLED)
+    )
+    planned = (
+        interactions_visible_to(actor)
+        .filter(state=Interaction.State.PLANNED, planned_at__gte=start)
+        .filter(planned_at__lt=end)
+        .filter(Q(created_by=actor) | Q(participants=actor))
+        .select_related("client")
+        .distinct()
+    )
+    days = [{"date": monday + timedelta(days=n), "items": []} for n in range(7)]
+    for t in tasks:
+        day = timezone.localtime(t.due_at).date()
+        days[(day - monday).days]["items"].append(
+            {"type": "task", "at": t.due_at, "obj": t}
+        )
+    for i in planned:
+        day = timezone.localtime(i.planned_at).date()
+        days[(day - monday).days]["items"].append(
+            {"type": "interaction", "at": i.planned_at, "obj": i}
+        )
+    for day in days:
+        day["items"].sort(key=lambda item: item["at"])
+    return days
+
+
+def calendar_feeds(*, actor) -> QuerySet[CalendarFeed]:
+    return CalendarFeed.objects.filter(user=actor).order_by("-created_at", "-id")
+
+
+def calendar_feed_by_token(*, token: str) -> CalendarFeed:
+    """The feed of a secret token (no actor: the token is the credential)."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token=str(token)[:64], user__is_active=True)
+        .first()
+    )
+    if feed is None or not token:
+        raise NotFound(_("Calendar not found."))
+    return feed
+
+
+def calendar_feed_items(*, user) -> tuple[list[Task], list[Interaction]]:
+    """What the user's iCalendar feed shows: his non-cancelled tasks and
+    planned interactions he created or takes part in."""
+    tasks = list(
+        Task.objects.filter(responsible=user)
+        .exclude(state=Task.State.CANCELLED)
+        .select_related("client")
+        .order_by("due_at", "id")
+    )
+    planned = list(
+        Interaction.objects.filter(state=Interaction.State.PLANNED)
+        .exclude(planned_at=None)
+        .filter(Q(created_by=user) | Q(participants=user))
+        .select_related("client")
+        .distinct()
+        .order_by("planned_at", "id")
+    )
+    return tasks, planned
+
+
+def tasks_reminder_due() -> QuerySet[Task]:
+    """System read for the reminder job: open tasks whose reminder (or due)
+    time has passed, not e-mailed yet, of active users with an address."""
+    now = timezone.now()
+    return (
+        Task.objects.filter(state=Task.State.OPEN, reminder_sent_at=None)
+        .filter(Q(remind_at__lte=now) | Q(remind_at=None, due_at__lte=now))
+        .filter(responsible__is_active=True)
+        .exclude(responsible__email="")
+        .select_related("responsible", "client")
+        .order_by("responsible_id", "due_at", "id")
+    )

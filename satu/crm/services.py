@@ -1104,3 +1104,515 @@ def competitor_create(
         website=(website or "").strip(),
         notes=(notes or "").strip(),
     )
+
+
+# ================================================================ claims (CRM-7)
+
+from satu.crm import numbering  # noqa: E402
+from satu.crm.errors import ClaimBadTransition  # noqa: E402
+from satu.crm.models import Claim, ClaimCategory  # noqa: E402
+
+CLAIM_PREFIX = "CLM"
+# state -> the states a claim may move to from it.
+CLAIM_TRANSITIONS = {
+    Claim.State.REGISTERED: (Claim.State.INVESTIGATING,),
+    Claim.State.INVESTIGATING: (Claim.State.DECISION,),
+    Claim.State.DECISION: (Claim.State.INVESTIGATING, Claim.State.CLOSED),
+    Claim.State.CLOSED: (),
+}
+CLAIM_FIELDS = [
+    "category_id",
+    "description",
+    "product_ref",
+    "responsible_id",
+    "deadline",
+    "deal_id",
+    "interaction_id",
+]
+CLAIM_TEXT = {"description": 20000, "product_ref": 200, "outcome": 20000}
+
+
+def _claim_data(claim: Claim) -> dict:
+    return {
+        "number": claim.number,
+        "state": claim.state,
+        "decision": claim.decision,
+    }
+
+
+def _claim_timeline(actor, claim: Claim, event: str, summary: str, **extra) -> None:
+    timeline_record(
+        client_id=claim.client_id,
+        kind=f"claim.{event}",
+        actor=actor,
+        summary=summary,
+        subject_type=queries.SUBJECT_CLAIM,
+        subject_id=claim.pk,
+        url=f"/claims/{claim.pk}/",
+        data=_claim_data(claim) | extra,
+    )
+
+
+def _clean_claim(actor, data: dict, client_id: int, errors: dict) -> None:
+    _text(data, CLAIM_TEXT, errors)
+    if "description" in data and not data.get("description"):
+        errors["description"] = [_("This field is required.")]
+    if "category_id" in data:
+        if data["category_id"] is None:
+            errors["category_id"] = [_("This field is required.")]
+        else:
+            _known_active = ClaimCategory.objects.filter(
+                pk=data["category_id"], is_active=True
+            ).exists()
+            if not _known_active:
+                errors["category_id"] = [_("Unknown claim category.")]
+    if "responsible_id" in data:
+        if data["responsible_id"] is None:
+            errors["responsible_id"] = [_("This field is required.")]
+        else:
+            _active_user(data["responsible_id"], errors, "responsible_id")
+    if "deadline" in data and data["deadline"] is None:
+        errors["deadline"] = [_("This field is required.")]
+    if data.get("deal_id") is not None and (
+        not queries.deals_visible_to(actor)
+        .filter(pk=data["deal_id"], client_id=client_id)
+        .exists()
+    ):
+        errors["deal_id"] = [_("Choose a deal of this client.")]
+    if data.get("interaction_id") is not None and (
+        not queries.interactions_visible_to(actor)
+        .filter(pk=data["interaction_id"], client_id=client_id)
+        .exists()
+    ):
+        errors["interaction_id"] = [_("Choose an interaction of this client.")]
+
+
+@transaction.atomic
+def claim_create(
+    *,
+    actor,
+    client_id: int | None,
+    category_id: int | None,
+    description: str,
+    deadline: date | None,
+    responsible_id: int | None = None,
+    deal_id: int | None = None,
+    interaction_id: int | None = None,
+    product_ref: str = "",
+) -> Claim:
+    """Register a client's claim with the next CLM-<year>-NNNN number.
+
+    The client must be visible to the actor (NotFound otherwise); the deal
+    and interaction, when given, must belong to that client; the deadline
+    may not be in the past (ValidationFailed). The number comes from a
+    locked per-year counter, so numbers are gapless and unique. Appends to
+    the audit trail and the client timeline."""
+    _require(actor, "crm.add_claim")
+    if client_id is None:
+        raise ValidationFailed(fields={"client_id": [_("This field is required.")]})
+    client = _visible_client(actor, client_id)
+    errors: dict[str, list] = {}
+    data = {
+        "category_id": category_id,
+        "description": description,
+        "product_ref": product_ref or "",
+        "responsible_id": responsible_id if responsible_id is not None else actor.pk,
+        "deadline": deadline,
+        "deal_id": deal_id,
+        "interaction_id": interaction_id,
+    }
+    _clean_claim(actor, data, client.pk, errors)
+    if deadline is not None and deadline < timezone.localdate():
+        errors["deadline"] = [_("The deadline cannot be in the past.")]
+    if errors:
+        raise ValidationFailed(_("The claim cannot be registered."), fields=errors)
+    year = timezone.localdate().year
+    number = numbering.formatted(
+        CLAIM_PREFIX, year, numbering.next_number(CLAIM_PREFIX, year)
+    )
+    claim = Claim.objects.create(number=number, client=client, created_by=actor, **data)
+    audit.record(actor=actor, subject=claim, action="created")
+    _claim_timeline(
+        actor,
+        claim,
+        "created",
+        _("Claim %(number)s registered") % _claim_data(claim),
+    )
+    return claim
+
+
+def _editable_claim(actor, claim_id) -> Claim:
+    _require(actor, "crm.change_claim")
+    try:
+        pk = int(claim_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Claim not found.")) from None
+    found = (
+        queries.claims_visible_to(actor)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("Claim not found."))
+    return found
+
+
+@transaction.atomic
+def claim_update(
+    *, actor, claim_id: int, version: int | None = None, **changes
+) -> Claim:
+    """Change fields of a claim (not its client, number or state).
+
+    Locks the claim. Raises VersionConflict on a stale `version`,
+    ValidationFailed for bad fields (a deadline may be moved into the past
+    only if it was already there: overdue claims stay editable)."""
+    claim = _editable_claim(actor, claim_id)
+    _check_version(claim, version)
+    unknown = set(changes) - set(CLAIM_FIELDS)
+    errors: dict[str, list] = {k: [_("Unknown field.")] for k in unknown}
+    data = {k: v for k, v in changes.items() if k not in unknown}
+    _clean_claim(actor, data, claim.client_id, errors)
+    new_deadline = data.get("deadline")
+    if (
+        new_deadline is not None
+        and new_deadline != claim.deadline
+        and new_deadline < timezone.localdate()
+    ):
+        errors["deadline"] = [_("The deadline cannot be in the past.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    tracked = [f.removesuffix("_id") for f in CLAIM_FIELDS]
+    before = audit.snapshot(claim, tracked)
+    for key, value in data.items():
+        setattr(claim, key, "" if value is None and key in CLAIM_TEXT else value)
+    claim.version += 1
+    claim.save()
+    changed = audit.diff(before, audit.snapshot(claim, tracked))
+    if changed:
+        audit.record(actor=actor, subject=claim, action="updated", changes=changed)
+    return claim
+
+
+@transaction.atomic
+def claim_transition(
+    *,
+    actor,
+    claim_id: int,
+    state: str,
+    decision: str = "",
+    outcome: str = "",
+    version: int | None = None,
+) -> Claim:
+    """Move a claim along registered → investigating → decision → closed
+    (decision may go back to investigating).
+
+    Moving to "decision" requires `decision` (refund / replacement /
+    repair / rejected); closing requires `outcome` notes. An illegal move
+    raises ClaimBadTransition (409) naming the allowed states. Locks the
+    claim; audited and on the client timeline."""
+    claim = _editable_claim(actor, claim_id)
+    _check_version(claim, version)
+    allowed = CLAIM_TRANSITIONS[Claim.State(claim.state)]
+    if state not in allowed:
+        names = ", ".join(allowed) or "—"
+        raise ClaimBadTransition(
+            _("A claim in state “%(state)s” can move only to: %(allowed)s.")
+            % {"state": claim.get_state_display(), "allowed": names},
+            fields={"state": [_("Allowed: %(allowed)s.") % {"allowed": names}]},
+        )
+    errors: dict[str, list] = {}
+    decision = (decision or "").strip()
+    outcome = (outcome or "").strip()
+    if len(outcome) > CLAIM_TEXT["outcome"]:
+        errors["outcome"] = [_("At most %(n)d characters.") % {"n": 20000}]
+    if state == Claim.State.DECISION:
+        if not decision:
+            errors["decision"] = [_("Choose the decision.")]
+        elif decision not in Claim.Decision.values:
+            errors["decision"] = [
+                _("Choose one of: %(c)s.") % {"c": ", ".join(Claim.Decision.values)}
+            ]
+    if state == Claim.State.CLOSED and not outcome:
+        errors["outcome"] = [_("Describe the outcome to close the claim.")]
+    if errors:
+        raise ValidationFailed(_("The claim cannot move on."), fields=errors)
+    before = audit.snapshot(claim, ["state", "decision", "outcome"])
+    old = claim.state
+    claim.state = state
+    if state == Claim.State.DECISION:
+        claim.decision = decision
+    if state == Claim.State.CLOSED:
+        claim.outcome = outcome
+        claim.closed_at = timezone.now()
+    elif outcome:
+        claim.outcome = outcome
+    claim.version += 1
+    claim.save()
+    audit.record(
+        actor=actor,
+        subject=claim,
+        action="state_changed",
+        changes=audit.diff(
+            before, audit.snapshot(claim, ["state", "decision", "outcome"])
+        ),
+    )
+    _claim_timeline(
+        actor,
+        claim,
+        "state_changed",
+        _("Claim %(number)s: %(from)s → %(to)s")
+        % {
+            "number": claim.number,
+            "from": Claim.State(old).label,
+            "to": claim.get_state_display(),
+        },
+        **{"from": old, "to": claim.state},
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_category_create(*, actor, name: str) -> ClaimCategory:
+    return _simple_create(actor, ClaimCategory, "crm.add_claimcategory", name)
+
+
+# ================================================================ tasks (CRM-5)
+
+import secrets  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+from satu.crm.errors import TaskStateInvalid  # noqa: E402
+from satu.crm.models import CalendarFeed, Task  # noqa: E402
+
+TASK_TEXT = {"title": 200, "description": 20000}
+TASK_FIELDS = [
+    "title",
+    "description",
+    "client_id",
+    "deal_id",
+    "responsible_id",
+    "due_at",
+    "remind_at",
+]
+
+
+def _moment(data: dict, key: str, errors: dict, required: bool = False) -> None:
+    value = data.get(key)
+    if value is None or value == "":
+        data[key] = None
+        if required:
+            errors[key] = [_("This field is required.")]
+        return
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            errors[key] = [_("Enter a valid date and time.")]
+            return
+    if not isinstance(value, datetime):
+        errors[key] = [_("Enter a valid date and time.")]
+        return
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    data[key] = value
+
+
+def _clean_task(actor, data: dict, errors: dict) -> None:
+    """Normalise `data` (a full set of task fields) in place."""
+    _text(data, TASK_TEXT, errors)
+    if not data.get("title"):
+        errors["title"] = [_("This field is required.")]
+    _moment(data, "due_at", errors, required=True)
+    _moment(data, "remind_at", errors)
+    if data.get("responsible_id") is None:
+        errors["responsible_id"] = [_("This field is required.")]
+    else:
+        _active_user(data["responsible_id"], errors, "responsible_id")
+    client_id, deal_id = data.get("client_id"), data.get("deal_id")
+    if client_id is not None:
+        # Raises NotFound: an invisible client is indistinguishable from none.
+        data["client_id"] = _visible_client(actor, client_id).pk
+    if deal_id is not None:
+        deal = queries.deals_visible_to(actor).filter(pk=deal_id).first()
+        if deal is None:
+            errors["deal_id"] = [_("Deal not found.")]
+        elif data.get("client_id") is None:
+            data["client_id"] = deal.client_id
+        elif deal.client_id != data["client_id"]:
+            errors["deal_id"] = [_("The deal belongs to another client.")]
+
+
+def _task_data(task: Task) -> dict:
+    return {"title": task.title, "state": task.state}
+
+
+def _task_timeline(actor, task: Task, event: str) -> None:
+    if task.client_id is None:
+        return
+    timeline_record(
+        client_id=task.client_id,
+        kind=f"task.{event}",
+        actor=actor,
+        summary=task.title,
+        subject_type="crm.task",
+        subject_id=task.pk,
+        url=f"/tasks/{task.pk}/",
+        data=_task_data(task),
+    )
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor,
+    title: str,
+    due_at,
+    description: str = "",
+    client_id: int | None = None,
+    deal_id: int | None = None,
+    responsible_id: int | None = None,
+    remind_at=None,
+) -> Task:
+    """Create an open task (responsible defaults to the actor).
+
+    A deal given without a client brings its client. Audited; appears on the
+    client's timeline. Raises NotFound for an invisible client,
+    ValidationFailed for bad fields (a deal of another client included),
+    PermissionDenied without `crm.add_task`."""
+    _require(actor, "crm.add_task")
+    data = {
+        "title": title,
+        "description": description or "",
+        "client_id": client_id,
+        "deal_id": deal_id,
+        "responsible_id": actor.pk if responsible_id is None else responsible_id,
+        "due_at": due_at,
+        "remind_at": remind_at,
+    }
+    errors: dict[str, list] = {}
+    _clean_task(actor, data, errors)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    task = Task.objects.create(created_by=actor, **data)
+    audit.record(actor=actor, subject=task, action="created")
+    _task_timeline(actor, task, "created")
+    return task
+
+
+def _editable_task(actor, task_id) -> Task:
+    _require(actor, "crm.change_task")
+    try:
+        pk = int(task_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Task not found.")) from None
+    found = queries.tasks_visible_to(actor).select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("Task not found."))
+    return found
+
+
+@transaction.atomic
+def task_update(*, actor, task_id: int, version: int | None = None, **changes) -> Task:
+    """Change fields of an open task. Moving its due or reminder time arms
+    the e-mail reminder again.
+
+    Locks the task. Raises VersionConflict on a stale `version`,
+    TaskStateInvalid unless open, ValidationFailed for bad/unknown fields."""
+    task = _editable_task(actor, task_id)
+    _check_version(task, version)
+    if task.state != Task.State.OPEN:
+        raise TaskStateInvalid()
+    unknown = set(changes) - set(TASK_FIELDS)
+    errors: dict[str, list] = {k: [_("Unknown field.")] for k in unknown}
+    merged = {f: getattr(task, f) for f in TASK_FIELDS} | {
+        k: v for k, v in changes.items() if k not in unknown
+    }
+    _clean_task_update(actor, task, merged, changes, errors)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    tracked = [f.removesuffix("_id") for f in TASK_FIELDS]
+    before = audit.snapshot(task, tracked)
+    for key in TASK_FIELDS:
+        setattr(task, key, merged[key])
+    if "due_at" in changes or "remind_at" in changes:
+        task.reminder_sent_at = None
+    task.version += 1
+    task.save()
+    changed = audit.diff(before, audit.snapshot(task, tracked))
+    if changed:
+        audit.record(actor=actor, subject=task, action="updated", changes=changed)
+    return task
+
+
+def _clean_task_update(actor, task, merged, changes, errors) -> None:
+    # Skip the visibility check of a client the actor did not touch: a task
+    # he is responsible for may belong to a client he cannot see.
+    keep_client = "client_id" not in changes and "deal_id" not in changes
+    if keep_client:
+        client_id, deal_id = merged.pop("client_id"), merged.pop("deal_id")
+        merged["client_id"] = merged["deal_id"] = None
+    _clean_task(actor, merged, errors)
+    if keep_client:
+        merged["client_id"], merged["deal_id"] = client_id, deal_id
+
+
+def _close_task(actor, task_id, state: str) -> Task:
+    task = _editable_task(actor, task_id)
+    if task.state != Task.State.OPEN:
+        raise TaskStateInvalid()
+    task.state = state
+    if state == Task.State.DONE:
+        task.done_at = timezone.now()
+    task.version += 1
+    task.save()
+    event = "completed" if state == Task.State.DONE else "cancelled"
+    audit.record(
+        actor=actor,
+        subject=task,
+        action=event,
+        changes={"state": [Task.State.OPEN, state]},
+    )
+    _task_timeline(actor, task, event)
+    return task
+
+
+@transaction.atomic
+def task_complete(*, actor, task_id: int) -> Task:
+    """Mark an open task done. Locks it; raises TaskStateInvalid otherwise."""
+    return _close_task(actor, task_id, Task.State.DONE)
+
+
+@transaction.atomic
+def task_cancel(*, actor, task_id: int) -> Task:
+    """Cancel an open task. Locks it; raises TaskStateInvalid otherwise."""
+    return _close_task(actor, task_id, Task.State.CANCELLED)
+
+
+def task_mark_reminded(*, task_ids: list[int]) -> int:
+    """Flag tasks whose reminder e-mail went out (system write, no actor)."""
+    return Task.objects.filter(pk__in=task_ids, reminder_sent_at=None).update(
+        reminder_sent_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def calendar_feed_create(*, actor) -> CalendarFeed:
+    """A new secret iCalendar link for the actor (older links stay valid
+    until revoked)."""
+    features.require(FEATURE)
+    feed = CalendarFeed.objects.create(user=actor, token=secrets.token_urlsafe(32))
+    audit.record(actor=actor, subject=feed, action="created")
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, actor, feed_id: int) -> None:
+    """Delete one of the actor's calendar links. Raises NotFound otherwise."""
+    features.require(FEATURE)
+    feed = CalendarFeed.objects.filter(pk=feed_id, user=actor).first()
+    if feed is None:
+        raise NotFound(_("Calendar link not found."))
+    audit.record(actor=actor, subject=feed, action="revoked")
+    feed.delete()

@@ -36,3 +36,48 @@ urlpatterns = [
         name="interaction_cancel",
     ),
 ]
+
+# ---------------------------------------------------------------- tasks (CRM-5)
+urlpatterns += [
+    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/new/", views.task_create, name="task_create"),
+    path("tasks/calendar/", views.task_calendar, name="task_calendar"),
+    path(
+        "tasks/calendar-links/new/",
+        views.calendar_feed_create,
+        name="calendar_feed_create",
+    ),
+    path(
+        "tasks/calendar-links/<int:feed_id>/revoke/",
+        views.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
+    path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
+    path(
+        "tasks/<int:pk>/complete/",
+        views.task_close,
+        {"action": "complete"},
+        name="task_complete",
+    ),
+    path(
+        "tasks/<int:pk>/cancel/",
+        views.task_close,
+        {"action": "cancel"},
+        name="task_cancel",
+    ),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+]
+
+# ---------------------------------------------------------------- claims (CRM-7)
+urlpatterns += [
+    path("claims/", views.claim_list, name="claim_list"),
+    path("claims/new/", views.claim_create, name="claim_create"),
+    path("claims/stats/", views.claim_stats, name="claim_stats"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
+    path(
+        "claims/<int:pk>/transition/",
+        views.claim_transition,
+        name="claim_transition",
+    ),
+]

@@ -464,3 +464,416 @@ def interaction_close(request, pk: int, action: str):
     except DomainError as exc:
         _flash_error(request, exc)
     return redirect("interaction_detail", pk=pk)
+
+
+# ---------------------------------------------------------------- tasks (CRM-5)
+
+from datetime import date as _date  # noqa: E402
+from datetime import timedelta as _timedelta  # noqa: E402
+
+from django.http import Http404  # noqa: E402
+from django.utils import timezone as _tz  # noqa: E402
+
+from satu.core import features as _features  # noqa: E402
+from satu.crm import ical  # noqa: E402
+from satu.crm.forms import TaskForm, apply_task_error  # noqa: E402
+from satu.crm.models import Task  # noqa: E402
+
+view_task = permission_required("crm.view_task", raise_exception=True)
+
+
+@require_GET
+@view_task
+def task_list(request):
+    """The "My tasks" page: overdue / today / upcoming, reminders, calendar links."""
+    _feature(request)
+    context = {
+        "sections": queries.my_tasks(actor=request.user),
+        "notifications": queries.notifications(actor=request.user),
+        "feeds": queries.calendar_feeds(actor=request.user),
+        "can_add": request.user.has_perm("crm.add_task"),
+    }
+    return render(request, "crm/task_list.html", context)
+
+
+def _task_form_page(request, form, task=None, status=200, client=None, deal=None):
+    context = {"form": form, "task": task, "client": client, "deal": deal}
+    return render(request, "crm/task_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@view_task
+def task_create(request):
+    """New task, optionally about a client (`?client=`) or a deal (`?deal=`)."""
+    _feature(request)
+    _require_perm(request, "crm.add_task")
+    source = request.POST if request.method == "POST" else request.GET
+    client = deal = None
+    if source.get("deal"):
+        deal = _fetch(queries.deal_get, actor=request.user, deal_id=source["deal"])
+        client = deal.client
+    elif source.get("client"):
+        client = _fetch(
+            parties_queries.client_get, actor=request.user, client_id=source["client"]
+        )
+    form = TaskForm(
+        request.POST or None,
+        initial={
+            "responsible": request.user.pk,
+            "client": client.pk if client else None,
+            "deal": deal.pk if deal else None,
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                task = services.task_create(actor=request.user, **form.service_kwargs())
+            except DomainError as exc:
+                _raise_http(exc)
+                apply_task_error(form, exc)
+                status = exc.http_status
+            else:
+                messages.success(request, _("Task created."))
+                return redirect("task_detail", pk=task.pk)
+        else:
+            status = 422
+    return _task_form_page(request, form, status=status, client=client, deal=deal)
+
+
+@require_GET
+@view_task
+def task_detail(request, pk: int):
+    _feature(request)
+    task = _fetch(queries.task_get, actor=request.user, task_id=pk)
+    context = {
+        "task": task,
+        "can_change": request.user.has_perm("crm.change_task")
+        and task.state == Task.State.OPEN,
+        "history": audit.entries_for(task),
+    }
+    return render(request, "crm/task_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@view_task
+def task_edit(request, pk: int):
+    _feature(request)
+    _require_perm(request, "crm.change_task")
+    task = _fetch(queries.task_get, actor=request.user, task_id=pk)
+    initial = {
+        "title": task.title,
+        "description": task.description,
+        "responsible": task.responsible_id,
+        "due_at": _tz.localtime(task.due_at),
+        "remind_at": _tz.localtime(task.remind_at) if task.remind_at else None,
+        "client": task.client_id,
+        "deal": task.deal_id,
+    }
+    form = TaskForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changes = form.service_kwargs()
+            # Client and deal are fixed on this screen; unchanged values are
+            # left out so the service does not re-check them.
+            for key in ("client_id", "deal_id"):
+                if changes[key] == getattr(task, key):
+                    changes.pop(key)
+            try:
+                services.task_update(
+                    actor=request.user,
+                    task_id=pk,
+                    version=_as_int(request.POST.get("version")),
+                    **changes,
+                )
+            except DomainError as exc:
+                _raise_http(exc)
+                apply_task_error(form, exc)
+                status = exc.http_status
+            else:
+                messages.success(request, _("Task saved."))
+                return redirect("task_detail", pk=pk)
+        else:
+            status = 422
+    return _task_form_page(
+        request, form, task=task, status=status, client=task.client, deal=task.deal
+    )
+
+
+@require_POST
+@view_task
+def task_close(request, pk: int, action: str):
+    _feature(request)
+    try:
+        if action == "complete":
+            services.task_complete(actor=request.user, task_id=pk)
+        else:
+            services.task_cancel(actor=request.user, task_id=pk)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    if request.POST.get("next") == "list":
+        return redirect("task_list")
+    return redirect("task_detail", pk=pk)
+
+
+def _week_start(value: str) -> _date:
+    """Monday of an ISO week "YYYY-Www"; this week for a missing/bad value."""
+    try:
+        year, week = value.split("-W")
+        return _date.fromisocalendar(int(year), int(week), 1)
+    except (AttributeError, ValueError):
+        today = _tz.localdate()
+        return today - _timedelta(days=today.weekday())
+
+
+def _iso_week(day: _date) -> str:
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@require_GET
+@view_task
+def task_calendar(request):
+    """The actor's week: tasks and planned interactions per day."""
+    _feature(request)
+    monday = _week_start(request.GET.get("week", ""))
+    context = {
+        "days": queries.calendar_week(actor=request.user, monday=monday),
+        "week": _iso_week(monday),
+        "previous_week": _iso_week(monday - _timedelta(days=7)),
+        "next_week": _iso_week(monday + _timedelta(days=7)),
+        "today": _tz.localdate(),
+    }
+    return render(request, "crm/calendar_week.html", context)
+
+
+@require_POST
+@view_task
+def calendar_feed_create(request):
+    _feature(request)
+    services.calendar_feed_create(actor=request.user)
+    messages.success(request, _("Calendar link created."))
+    return redirect("task_list")
+
+
+@require_POST
+@view_task
+def calendar_feed_revoke(request, feed_id: int):
+    _feature(request)
+    try:
+        services.calendar_feed_revoke(actor=request.user, feed_id=feed_id)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Calendar link revoked."))
+    return redirect("task_list")
+
+
+@require_GET
+def calendar_feed(request, token: str):
+    """Public iCalendar feed; the secret token in the URL is the credential."""
+    if not _features.is_enabled("crm"):
+        raise Http404()
+    feed = _fetch(queries.calendar_feed_by_token, token=token)
+    tasks, planned = queries.calendar_feed_items(user=feed.user)
+    body = ical.render(
+        user=feed.user,
+        tasks=tasks,
+        interactions=planned,
+        base=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# ---------------------------------------------------------------- claims (CRM-7)
+
+from django.utils import timezone  # noqa: E402
+
+from satu.crm.forms import (  # noqa: E402
+    ClaimFilterForm,
+    ClaimForm,
+    ClaimStatsForm,
+    ClaimTransitionForm,
+)
+from satu.crm.models import Claim  # noqa: E402
+
+view_claim = permission_required("crm.view_claim", raise_exception=True)
+
+
+@require_GET
+@view_claim
+def claim_list(request):
+    """Claims with filters; open claims past their deadline carry a badge."""
+    _feature(request)
+    form = ClaimFilterForm(request.GET or None)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "search": data.get("q") or "",
+            "state": data.get("state") or "",
+            "category_id": data["category"].pk if data.get("category") else None,
+            "responsible_id": (
+                data["responsible"].pk if data.get("responsible") else None
+            ),
+            "overdue": True if data.get("overdue") else None,
+        }
+    qs = queries.claim_list(actor=request.user, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "crm/claim_list.html",
+        {"form": form, "page": page, "query": params.urlencode()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@view_claim
+def claim_create(request):
+    """Register a claim for a client (?client=) or from a deal (?deal=)."""
+    _feature(request)
+    _require_perm(request, "crm.add_claim")
+    deal = None
+    deal_id = request.POST.get("from_deal") or request.GET.get("deal")
+    if deal_id:
+        deal = _fetch(queries.deal_get, actor=request.user, deal_id=deal_id)
+        client = deal.client
+    else:
+        client_id = request.POST.get("client") or request.GET.get("client")
+        client = _fetch(
+            parties_queries.client_get, actor=request.user, client_id=client_id
+        )
+    initial = {"responsible": request.user.pk}
+    if deal is not None:
+        initial["deal"] = deal.pk
+    form = ClaimForm(
+        request.POST or None, actor=request.user, client=client, initial=initial
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                claim = services.claim_create(
+                    actor=request.user, client_id=client.pk, **form.service_kwargs()
+                )
+            except DomainError as exc:
+                _raise_http(exc)
+                apply_domain_error(form, exc)
+                status = exc.http_status
+            else:
+                messages.success(
+                    request, _("Claim %(number)s registered.") % {"number": claim}
+                )
+                return redirect("claim_detail", pk=claim.pk)
+        else:
+            status = 422
+    return render(
+        request,
+        "crm/claim_form.html",
+        {"form": form, "client": client, "deal": deal},
+        status=status,
+    )
+
+
+@require_GET
+@view_claim
+def claim_detail(request, pk: int):
+    _feature(request)
+    claim = _fetch(queries.claim_get, actor=request.user, claim_id=pk)
+    allowed = [
+        Claim.State(s) for s in services.CLAIM_TRANSITIONS[Claim.State(claim.state)]
+    ]
+    context = {
+        "claim": claim,
+        "allowed": allowed,
+        "transition_form": ClaimTransitionForm(),
+        "audit_entries": list(audit.entries_for(claim)[:20]),
+        "can_change": request.user.has_perm("crm.change_claim"),
+    }
+    return render(request, "crm/claim_detail.html", context)
+
+
+@require_POST
+@view_claim
+def claim_transition(request, pk: int):
+    _feature(request)
+    form = ClaimTransitionForm(request.POST)
+    try:
+        if not form.is_valid():
+            from satu.core.errors import ValidationFailed
+
+            raise ValidationFailed(fields={"state": [_("Choose a state.")]})
+        services.claim_transition(
+            actor=request.user,
+            claim_id=pk,
+            state=form.cleaned_data["state"],
+            decision=form.cleaned_data.get("decision") or "",
+            outcome=form.cleaned_data.get("outcome") or "",
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Claim updated."))
+    return redirect("claim_detail", pk=pk)
+
+
+def _stats_chart(labels: list[str], values: list[int]) -> dict:
+    """ECharts option: claims per category."""
+    return {
+        "color": ["#2456d3"],
+        "grid": {"left": 36, "right": 12, "top": 24, "bottom": 28},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {
+                "name": _("Claims"),
+                "type": "bar",
+                "data": values,
+                "barMaxWidth": 28,
+            }
+        ],
+        "aria": {"enabled": True},
+    }
+
+
+@require_GET
+@view_claim
+def claim_stats(request):
+    """Claims registered in a period (default: this year so far)."""
+    _feature(request)
+    today = timezone.localdate()
+    form = ClaimStatsForm(
+        request.GET or None,
+        initial={"date_from": today.replace(month=1, day=1), "date_to": today},
+    )
+    date_from, date_to = today.replace(month=1, day=1), today
+    if form.is_valid():
+        picked = form.cleaned_data
+        if picked["date_from"] <= picked["date_to"]:
+            date_from, date_to = picked["date_from"], picked["date_to"]
+    stats = queries.claim_stats(
+        actor=request.user, date_from=date_from, date_to=date_to
+    )
+    decisions = dict(Claim.Decision.choices)
+    states = dict(Claim.State.choices)
+    for row in stats["by_decision"]:
+        row["label"] = decisions.get(row["decision"], "—")
+    for row in stats["by_state"]:
+        row["label"] = states.get(row["state"], row["state"])
+    context = {
+        "form": form,
+        "stats": stats,
+        "date_from": date_from,
+        "date_to": date_to,
+        "chart": _stats_chart(
+            [r["category__name"] for r in stats["by_category"]],
+            [r["count"] for r in stats["by_category"]],
+        ),
+    }
+    return render(request, "crm/claim_stats.html", context)

@@ -16,6 +16,8 @@ NAVIGATION = [
         "parties.view_counterparty",
     ),
     (_("Deals"), "deal_board", "crm", "crm.view_deal"),
+    (_("Claims"), "claim_list", "crm", "crm.view_claim"),
+    (_("Tasks"), "task_list", "crm", "crm.view_task"),
     (_("Products"), "product_list", "catalog", "catalog.view_product"),
 ]
 SETTINGS_NAVIGATION = [

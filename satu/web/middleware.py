@@ -11,7 +11,15 @@ from django.utils.translation import gettext as _
 from satu.core import features
 from satu.core.errors import DomainError
 
-PUBLIC_PREFIXES = ("/login/", "/static/", "/healthz", "/api/", "/i18n/", "/public/")
+PUBLIC_PREFIXES = (
+    "/login/",
+    "/static/",
+    "/healthz",
+    "/api/",
+    "/i18n/",
+    "/public/",
+    "/calendar/",
+)
 
 _TITLES = {
     400: lambda: _("The request could not be processed"),

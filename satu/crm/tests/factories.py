@@ -89,3 +89,35 @@ def pipeline(names=("Lead", "Offer", "Contract"), mode="manual_stages"):
         for i, name in enumerate(names, start=1)
     ]
     return kind, stages
+
+
+# ---------------------------------------------------------------- claims (CRM-7)
+
+
+class ClaimCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crm.ClaimCategory"
+
+    name = factory.Sequence(lambda n: f"Claim category {n}")
+
+
+# ---------------------------------------------------------------- tasks (CRM-5)
+
+
+def _tomorrow():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(days=1)
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    """An open task due tomorrow; give `responsible` (and `client`)."""
+
+    class Meta:
+        model = "crm.Task"
+
+    title = factory.Sequence(lambda n: f"Task {n}")
+    due_at = factory.LazyFunction(lambda: _tomorrow())
+    created_by = factory.LazyAttribute(lambda o: o.responsible)

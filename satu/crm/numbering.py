@@ -1,0 +1,33 @@
+"""Gapless per-year document numbers (CLM-2026-0001).
+
+The counter row is locked (select_for_update) inside the caller's
+transaction, so concurrent creations wait for each other and a rolled-back
+creation gives its number back: no gaps, no duplicates. The unique
+constraint on (key, year) guards the first number of a year."""
+
+from django.db import IntegrityError, transaction
+
+from satu.crm.models import NumberCounter
+
+
+def next_number(key: str, year: int) -> int:
+    """The next number for `key` in `year`; call inside a transaction."""
+    counter = (
+        NumberCounter.objects.select_for_update().filter(key=key, year=year).first()
+    )
+    if counter is None:
+        try:
+            # A savepoint: a concurrent first creation of the row only
+            # rolls back this insert, and we then lock the winner's row.
+            with transaction.atomic():
+                NumberCounter.objects.create(key=key, year=year, last=0)
+        except IntegrityError:
+            pass
+        counter = NumberCounter.objects.select_for_update().get(key=key, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def formatted(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year}-{number:04d}"
