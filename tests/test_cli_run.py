@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -93,6 +94,13 @@ def test_run_serves_with_a_worker_and_stops_cleanly_on_sigterm(home):
         stderr=subprocess.PIPE,
         text=True,
     )
+    # Read stdout as it comes: the supervisor announces itself only after it
+    # has seen the port listening, which may be after /healthz first answers.
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True
+    )
+    reader.start()
     try:
         health = None
         for _ in range(150):
@@ -109,9 +117,16 @@ def test_run_serves_with_a_worker_and_stops_cleanly_on_sigterm(home):
         login = f"http://127.0.0.1:{port}/login/"
         with urllib.request.urlopen(login, timeout=5) as page:  # noqa: S310
             assert page.status == 200
+        for _ in range(150):
+            if any("Satu is running at" in line for line in lines):
+                break
+            time.sleep(0.2)
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+        err = process.stderr.read()
+    out = "".join(lines)
 
     assert process.returncode == 0, err
     assert f"Satu is running at http://127.0.0.1:{port}/" in out
