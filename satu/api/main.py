@@ -15,11 +15,15 @@ from ninja import NinjaAPI
 from satu.api import errors
 from satu.api.auth import AUTH
 from satu.api.idempotency import OPENAPI_PARAMETER, idempotent
+from satu.billing.api import router as billing_router
 from satu.catalog.api import router as catalog_router
 from satu.core.api import router as core_router
 from satu.crm.api import router as crm_router
+from satu.inventory.api import router as inventory_router
 from satu.parties.api import router as parties_router
 from satu.parties.api_io import router as parties_io_router
+from satu.purchasing.api import router as purchasing_router
+from satu.sales.api import router as sales_router
 
 _ERROR_RESPONSES = {
     "400": "Malformed request (for example a body that is not JSON).",
@@ -82,3 +86,7 @@ api.add_router("/v1/", parties_io_router)
 api.add_router("/v1/", parties_router)
 api.add_router("/v1/", catalog_router)
 api.add_router("/v1/", crm_router)
+api.add_router("/v1/", inventory_router)
+api.add_router("/v1/", billing_router)
+api.add_router("/v1/", sales_router)
+api.add_router("/v1/", purchasing_router)

@@ -68,6 +68,10 @@ class Product(TimeStampedModel):
         LOT = "lot", _("By lot")
         SERIAL = "serial", _("By serial number")
 
+    class CostingMethod(models.TextChoices):
+        AVERAGE = "average", _("Moving average")
+        FIFO = "fifo", _("FIFO")
+
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(
@@ -89,6 +93,15 @@ class Product(TimeStampedModel):
         _("tracking"), max_length=10, choices=Tracking.choices, default=Tracking.NONE
     )
     tax_category = models.CharField(_("tax category"), max_length=32, blank=True)
+    costing_method = models.CharField(
+        _("costing method"),
+        max_length=10,
+        choices=CostingMethod.choices,
+        default=CostingMethod.AVERAGE,
+    )
+    # Standard cost: the valuation of a receipt that names no price, and the
+    # starting average before the first receipt (INV-2).
+    cost_price = AmountField(_("cost price"), default=0)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     custom = models.JSONField(default=dict, blank=True)

@@ -257,3 +257,21 @@ class SystemFlag(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class NumberCounter(models.Model):
+    """Last number handed out per (key, year); see `satu.core.numbering`."""
+
+    key = models.CharField(max_length=40)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "year"], name="core_numbercounter_key_year_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}/{self.year}: {self.last}"

@@ -370,24 +370,6 @@ class Interaction(TimeStampedModel):
 # ================================================================ claims (CRM-7)
 
 
-class NumberCounter(models.Model):
-    """Last number handed out per (key, year); see `satu.crm.numbering`."""
-
-    key = models.CharField(max_length=40)
-    year = models.PositiveIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["key", "year"], name="crm_numbercounter_key_year_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key}/{self.year}: {self.last}"
-
-
 class ClaimCategory(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     is_active = models.BooleanField(_("active"), default=True)

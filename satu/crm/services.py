@@ -1108,7 +1108,7 @@ def competitor_create(
 
 # ================================================================ claims (CRM-7)
 
-from satu.crm import numbering  # noqa: E402
+from satu.core import numbering  # noqa: E402
 from satu.crm.errors import ClaimBadTransition  # noqa: E402
 from satu.crm.models import Claim, ClaimCategory  # noqa: E402
 

@@ -317,6 +317,17 @@ class DemoLoader:
         SystemFlag.objects.update_or_create(
             key=COMPANY_FLAG, defaults={"value": company}
         )
+        services.company_save(
+            actor=None,
+            code="SN",
+            is_default=True,
+            **{
+                name: company[name]
+                for name in services.COMPANY_FIELDS
+                if name in company and name != "tax_id"
+            },
+            tax_id=company["npwp"],
+        )
 
     # ------------------------------------------------------------ clients
 

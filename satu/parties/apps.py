@@ -185,3 +185,9 @@ class PartiesConfig(AppConfig):
                 "parties.change_channel",
             ],
         )
+        company = ["parties.view_company", "parties.change_company"]
+        roles.grant(roles.ADMINISTRATOR, company)
+        roles.grant(roles.ACCOUNTANT, company)
+        for role in (roles.SALES_MANAGER, roles.HEAD_OF_SALES, roles.WAREHOUSE):
+            roles.grant(role, ["parties.view_company"])
+        roles.grant(roles.DIRECTOR, ["parties.view_company"])

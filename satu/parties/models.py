@@ -10,6 +10,39 @@ from django.utils.translation import gettext_lazy as _
 from satu.core.models import TimeStampedModel
 
 
+class Company(TimeStampedModel):
+    """One of our own legal entities: the seller on quotes and invoices, the
+    owner of bank accounts, the key of document numbering (ACC-2 adds
+    consolidation across several)."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    legal_name = models.CharField(_("legal name"), max_length=255)
+    tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="ID")
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    is_default = models.BooleanField(_("default company"), default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="parties_company_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ClientGroup(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)

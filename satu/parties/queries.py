@@ -442,3 +442,21 @@ def timeline_summary(entry: TimelineEntry) -> str:
 def timeline_kind_label(kind: str):
     readable = kind.replace(".", " ").replace("_", " ").capitalize()
     return _timeline_kind_labels.get(kind) or readable
+
+
+# ---------------------------------------------------------------- companies
+
+
+def company_default():
+    """Our default legal entity (seller on documents), or None before setup."""
+    from satu.parties.models import Company
+
+    return Company.objects.filter(is_default=True).first() or (
+        Company.objects.order_by("pk").first()
+    )
+
+
+def company_list():
+    from satu.parties.models import Company
+
+    return Company.objects.all()

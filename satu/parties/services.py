@@ -1034,3 +1034,68 @@ def contact_link(
     link = _contact_link(actor, contact, client, (role or "").strip(), is_primary)
     refresh_search_text([client.pk])
     return link
+
+
+# ---------------------------------------------------------------- companies
+
+COMPANY_FIELDS = (
+    "name",
+    "legal_name",
+    "tax_id",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "country",
+    "currency",
+)
+
+
+@transaction.atomic
+def company_save(*, actor, code: str, **fields):
+    """Create or update our legal entity `code` (the first one becomes the
+    default). Needs `parties.change_company`; raises ValidationFailed."""
+    from satu.parties.models import Company
+
+    if actor is not None:
+        _require_perm(actor, "parties.change_company")
+    unknown = set(fields) - set(COMPANY_FIELDS) - {"is_default"}
+    if unknown:
+        raise ValidationFailed({name: [_("Unknown field.")] for name in unknown})
+    errors = {}
+    code = (code or "").strip()
+    if not code or len(code) > 16:
+        errors["code"] = [_("Give a code of at most 16 characters.")]
+    currency = fields.get("currency")
+    if currency is not None and (len(currency) != 3 or not currency.isalpha()):
+        errors["currency"] = [_("Use a three-letter currency code.")]
+    company = Company.objects.select_for_update().filter(code=code).first()
+    if company is None and not (fields.get("name") or "").strip():
+        errors["name"] = [_("This field is required.")]
+    if errors:
+        raise ValidationFailed(errors)
+    creating = company is None
+    if creating:
+        company = Company(code=code)
+        if not Company.objects.exists():
+            company.is_default = True
+    old = {name: getattr(company, name) for name in COMPANY_FIELDS}
+    make_default = fields.pop("is_default", False)
+    for name, value in fields.items():
+        setattr(company, name, value.upper() if name == "currency" else value)
+    if make_default and not company.is_default:
+        Company.objects.filter(is_default=True).update(is_default=False)
+        company.is_default = True
+    company.save()
+    changes = {
+        name: [old[name], getattr(company, name)]
+        for name in COMPANY_FIELDS
+        if old[name] != getattr(company, name)
+    }
+    audit.record(
+        actor=actor,
+        subject=company,
+        action="created" if creating else "updated",
+        changes=changes,
+    )
+    return company

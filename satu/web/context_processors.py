@@ -19,6 +19,18 @@ NAVIGATION = [
     (_("Claims"), "claim_list", "crm", "crm.view_claim"),
     (_("Tasks"), "task_list", "crm", "crm.view_task"),
     (_("Products"), "product_list", "catalog", "catalog.view_product"),
+    (_("Quotes"), "quote_list", "sales", "sales.view_quote"),
+    (_("Sales orders"), "sales_order_list", "sales", "sales.view_salesorder"),
+    (_("Stock"), "stock_list", "inventory", "inventory.view_stockmove"),
+    (_("Transfers"), "transfer_list", "inventory", "inventory.view_transfer"),
+    (
+        _("Purchase orders"),
+        "purchase_order_list",
+        "purchasing",
+        "purchasing.view_purchaseorder",
+    ),
+    (_("Invoices"), "invoice_list", "billing", "billing.view_invoice"),
+    (_("Payments"), "payment_list", "billing", "billing.view_payment"),
 ]
 SETTINGS_NAVIGATION = [
     (_("Modules"), "feature_settings", None, "core.change_featuretoggle"),

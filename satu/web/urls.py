@@ -44,4 +44,8 @@ urlpatterns = [
     path("", include("satu.parties.urls_io")),
     path("", include("satu.catalog.urls")),
     path("", include("satu.crm.urls")),
+    path("", include("satu.inventory.urls")),
+    path("", include("satu.billing.urls")),
+    path("", include("satu.sales.urls")),
+    path("", include("satu.purchasing.urls")),
 ]

@@ -4,10 +4,10 @@ import pytest
 from django.utils import timezone
 
 from satu.core.errors import NotFound, ValidationFailed, VersionConflict
-from satu.core.models import AuditEntry
+from satu.core.models import AuditEntry, NumberCounter
 from satu.crm import queries, services
 from satu.crm.errors import ClaimBadTransition
-from satu.crm.models import Claim, NumberCounter
+from satu.crm.models import Claim
 from satu.crm.tests.factories import ClaimCategoryFactory
 from satu.parties.models import TimelineEntry
 
@@ -74,7 +74,7 @@ def test_failed_creation_consumes_no_number(manager, client_of, category):
 def test_numbers_are_per_year():
     from django.db import transaction
 
-    from satu.crm import numbering
+    from satu.core import numbering
 
     with transaction.atomic():
         numbers = [

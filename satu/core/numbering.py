@@ -1,4 +1,5 @@
-"""Gapless per-year document numbers (CLM-2026-0001).
+"""Gapless per-year document numbers (CLM-2026-0001, INV-2026-0001); keys may carry a
+company or journal ("INV/3").
 
 The counter row is locked (select_for_update) inside the caller's
 transaction, so concurrent creations wait for each other and a rolled-back
@@ -7,7 +8,7 @@ constraint on (key, year) guards the first number of a year."""
 
 from django.db import IntegrityError, transaction
 
-from satu.crm.models import NumberCounter
+from satu.core.models import NumberCounter
 
 
 def next_number(key: str, year: int) -> int:
