@@ -10,10 +10,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # uv from PATH, else a private copy from PyPI (Debian's Python refuses a global pip install).
 UV ?= $(or $(shell command -v uv 2>/dev/null),var/tools/bin/uv)
 PG_TEST_URL ?= $(or $(TEST_DATABASE_URL),postgres://postgres@127.0.0.1:5432/satu)
-APT_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
-	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core postgresql-client gettext
+# What the product needs at run time (WeasyPrint renders PDFs with Pango) ...
+RUN_APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core
+# ... and what the tests need beside it.
+APT_PACKAGES := $(RUN_APT_PACKAGES) chromium postgresql-client gettext
 
-.PHONY: run test test-sqlite test-postgres install system-deps lint bench messages clean
+.PHONY: run test test-sqlite test-postgres install system-deps run-deps apt-install lint bench messages clean
 
 var/tools/bin/uv:
 	$(PYTHON) -m venv var/tools
@@ -27,16 +30,22 @@ install: $(BIN)/satu
 
 # Debian packages the product or its tests need, installed only where missing.
 system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+run-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(RUN_APT_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt-get install:$$missing"; \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 # Migrate, load the demo company on the first run, then serve with a worker.
-run: install
+run: install run-deps
 	$(BIN)/satu migrate --verbosity 0
 	@$(BIN)/satu demo --if-empty
 	$(BIN)/satu run --host $(HOST) --port $(PORT)
@@ -58,8 +67,21 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# W2 (stock posting) on a fresh SQLite file and a fresh PostgreSQL database
+# `satu_bench` (created and dropped here; skipped when no server answers).
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: install
-	@echo "No benchmark workloads are implemented yet (W1/W2 arrive with trade and stock)."
+	@echo "== W2 on SQLite =="
+	rm -f var/bench-w2.sqlite3 var/bench-w2.sqlite3-wal var/bench-w2.sqlite3-shm
+	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-w2.sqlite3 $(BIN)/satu bench W2
+	rm -f var/bench-w2.sqlite3 var/bench-w2.sqlite3-wal var/bench-w2.sqlite3-shm
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  echo "== W2 on PostgreSQL =="; \
+	  dropdb --if-exists -h 127.0.0.1 -U postgres satu_bench && \
+	  createdb -h 127.0.0.1 -U postgres satu_bench && \
+	  DATABASE_URL=$(BENCH_PG)/satu_bench $(BIN)/satu bench W2; rc=$$?; \
+	  dropdb --if-exists -h 127.0.0.1 -U postgres satu_bench; exit $$rc; \
+	else echo "== PostgreSQL not reachable: W2 on PostgreSQL skipped =="; fi
 
 # Refresh the Indonesian catalogue after changing UI strings, then translate
 # the new entries in locale/id/LC_MESSAGES/django.po and run it again.

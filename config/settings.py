@@ -138,6 +138,15 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SATU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Public lead forms embedded in an iframe on another site (HTTPS only): the
+# CSRF cookie must then travel cross-site, which browsers allow only for a
+# SameSite=None; Secure cookie. The token check itself stays on.
+if env_bool("SATU_EMBED_FORMS"):
+    CSRF_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SECURE = True
+# Spam throttle of the public lead forms: submissions per address per window.
+SATU_LEAD_FORM_LIMIT = int(os.environ.get("SATU_LEAD_FORM_LIMIT", "5"))
+SATU_LEAD_FORM_WINDOW = int(os.environ.get("SATU_LEAD_FORM_WINDOW", "600"))
 X_FRAME_OPTIONS = "DENY"
 
 CACHES = {

@@ -19,6 +19,8 @@ usage: satu COMMAND [options]
   token create USERNAME       print a new API token for USERNAME
   backup FILE                 consistent snapshot of the running database
   restore FILE                load a backup into an empty database
+  check-books                 recompute balances from ledgers (exit 1 on differences)
+  bench W1|W2 [options]       benchmark workload on the DATABASE_URL database
   createsuperuser, shell, ... any other Django management command
 
 `satu help` lists every command; `satu COMMAND --help` explains one.
@@ -32,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in {"-h", "--help"}:
         sys.stdout.write(USAGE)
         return 0
+
+    if args[0] == "bench":
+        # Loaded by name: bench sits beside cli in the layers (no static import).
+        import importlib
+
+        return importlib.import_module("satu.bench").main(args[1:])
+    # `satu check-books` runs the Django command check_books.
+    if not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")
 
     from django.core.management import execute_from_command_line
 

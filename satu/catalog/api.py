@@ -147,6 +147,8 @@ class ProductListOut(Schema):
     barcode: str
     tracking: Tracking
     tax_category: str
+    costing_method: Literal["average", "fifo"]
+    cost_price: str = Field(description="Standard cost per base unit.")
     is_active: bool
     custom: dict[str, CustomValue] = Field(description=CUSTOM_DOC)
     version: int
@@ -154,6 +156,10 @@ class ProductListOut(Schema):
     @staticmethod
     def resolve_base_unit(obj) -> str:
         return obj.base_unit.code
+
+    @staticmethod
+    def resolve_cost_price(obj) -> str:
+        return queries.plain(obj.cost_price) if obj.cost_price else "0"
 
 
 class ProductOut(ProductListOut):
@@ -182,6 +188,8 @@ class ProductIn(Schema):
     tracking: Tracking = "none"
     tax_category: str = Field("", max_length=32)
     description: str = Field("", max_length=10000)
+    costing_method: Literal["average", "fifo"] = "average"
+    cost_price: DecimalIn = Field(Decimal(0), description="At most 4 decimals.")
     units: list[ConversionIn] = Field(default_factory=list, max_length=20)
     custom: dict[str, CustomValue] = Field(default_factory=dict, description=CUSTOM_DOC)
 
@@ -196,6 +204,8 @@ class ProductPatch(Schema):
     tracking: Tracking | None = None
     tax_category: str | None = Field(None, max_length=32)
     description: str | None = Field(None, max_length=10000)
+    costing_method: Literal["average", "fifo"] | None = None
+    cost_price: DecimalIn | None = None
     custom: dict[str, CustomValue] | None = Field(None, description=CUSTOM_DOC)
     version: int | None = Field(
         None,
@@ -533,3 +543,82 @@ def delete_price_list_item(request, price_list_id: int, item_id: int):
         actor=request.auth, price_list_id=price_list_id, item_id=item_id
     )
     return Status(204, None)
+
+
+# ------------------------------------------------------------------ tax rules
+
+
+AppliesTo = Literal["sales", "purchases", "both"]
+
+
+class TaxRuleOut(Schema):
+    id: int
+    name: str
+    rate: str
+    inclusive: bool
+    applies_to: AppliesTo
+    tax_category: str
+    category: CategoryRef | None
+    valid_from: date | None
+    valid_to: date | None
+    is_active: bool
+
+    @staticmethod
+    def resolve_rate(obj) -> str:
+        return queries.plain(obj.rate)
+
+
+class TaxRuleIn(Schema):
+    name: str = Field(min_length=1, max_length=100, examples=["PPN 11 %"])
+    rate: DecimalIn = Field(examples=["11"])
+    inclusive: bool = False
+    applies_to: AppliesTo = "both"
+    tax_category: str = Field("", max_length=32)
+    category_id: int | None = _optional_id()
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class TaxRulePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    rate: DecimalIn | None = None
+    inclusive: bool | None = None
+    applies_to: AppliesTo | None = None
+    tax_category: str | None = Field(None, max_length=32)
+    category_id: int | None = _optional_id()
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+@router.get("/tax-rules", response=list[TaxRuleOut])
+@paginate
+def list_tax_rules(request, archived: bool = False):
+    """Tax rules by name (documents copy a rule's rate onto their lines)."""
+    return queries.tax_rule_list(actor=request.auth, archived=archived)
+
+
+@router.post("/tax-rules", response={201: TaxRuleOut})
+def post_tax_rule(request, payload: TaxRuleIn):
+    rule = services.tax_rule_create(actor=request.auth, **payload.model_dump())
+    return Status(201, queries.tax_rule_get(actor=request.auth, tax_rule_id=rule.pk))
+
+
+@router.get("/tax-rules/{tax_rule_id}", response=TaxRuleOut)
+def get_tax_rule(request, tax_rule_id: int):
+    return queries.tax_rule_get(actor=request.auth, tax_rule_id=tax_rule_id)
+
+
+@router.patch("/tax-rules/{tax_rule_id}", response=TaxRuleOut)
+def patch_tax_rule(request, tax_rule_id: int, payload: TaxRulePatch):
+    services.tax_rule_update(
+        actor=request.auth,
+        tax_rule_id=tax_rule_id,
+        **payload.model_dump(exclude_unset=True),
+    )
+    return queries.tax_rule_get(actor=request.auth, tax_rule_id=tax_rule_id)
+
+
+@router.post("/tax-rules/{tax_rule_id}/archive", response=TaxRuleOut)
+def archive_tax_rule(request, tax_rule_id: int):
+    services.tax_rule_archive(actor=request.auth, tax_rule_id=tax_rule_id)
+    return queries.tax_rule_get(actor=request.auth, tax_rule_id=tax_rule_id)

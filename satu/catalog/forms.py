@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from satu.catalog import queries
-from satu.catalog.models import PriceList, Product
+from satu.catalog.models import PriceList, Product, TaxRule
 from satu.core import custom_fields
 from satu.core import web as core_web
 from satu.core.errors import DomainError
@@ -84,6 +84,20 @@ class ProductForm(forms.Form):
     tax_category = forms.CharField(
         label=_("Tax category"), max_length=32, required=False
     )
+    costing_method = forms.ChoiceField(
+        label=_("Costing method"),
+        choices=Product.CostingMethod.choices,
+        initial=Product.CostingMethod.AVERAGE,
+        required=False,
+    )
+    cost_price = forms.DecimalField(
+        label=_("Cost price"),
+        required=False,
+        min_value=0,
+        max_digits=20,
+        decimal_places=4,
+        help_text=_("Standard cost per base unit (receipts without a price)."),
+    )
     description = forms.CharField(
         label=_("Description"),
         max_length=10000,
@@ -105,6 +119,8 @@ class ProductForm(forms.Form):
                 "barcode": product.barcode,
                 "tracking": product.tracking,
                 "tax_category": product.tax_category,
+                "costing_method": product.costing_method,
+                "cost_price": product.cost_price.normalize(),
                 "description": product.description,
                 "version": product.version,
             }
@@ -133,6 +149,9 @@ class ProductForm(forms.Form):
             "barcode": data.get("barcode") or "",
             "tracking": data["tracking"],
             "tax_category": data.get("tax_category") or "",
+            "costing_method": data.get("costing_method")
+            or Product.CostingMethod.AVERAGE,
+            "cost_price": data.get("cost_price") or 0,
             "description": data.get("description") or "",
             "custom": {n.removeprefix("cf_"): data.get(n) for n in self.custom_names},
         }
@@ -288,4 +307,57 @@ class PriceItemForm(forms.Form):
             "min_quantity": data["min_quantity"],
             "price": data["price"],
             "discount_percent": data.get("discount_percent") or None,
+        }
+
+
+class TaxRuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    rate = forms.DecimalField(
+        label=_("Rate %"), min_value=0, max_value=99.9999, decimal_places=4
+    )
+    inclusive = forms.BooleanField(label=_("Price includes tax"), required=False)
+    applies_to = forms.ChoiceField(
+        label=_("Applies to"), choices=TaxRule.AppliesTo.choices, initial="both"
+    )
+    tax_category = forms.CharField(
+        label=_("Tax category"),
+        max_length=32,
+        required=False,
+        help_text=_("Applies to products with this tax category code."),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Product category"),
+        queryset=None,
+        required=False,
+        empty_label="—",
+        help_text=_("Or to a product category and its sub-categories."),
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    valid_to = forms.DateField(
+        label=_("Valid to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    FIELD_NAMES = {"category_id": "category"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = queries.categories()
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "rate": data["rate"],
+            "inclusive": data.get("inclusive") or False,
+            "applies_to": data["applies_to"],
+            "tax_category": data.get("tax_category") or "",
+            "category_id": data["category"].pk if data.get("category") else None,
+            "valid_from": data.get("valid_from"),
+            "valid_to": data.get("valid_to"),
         }

@@ -252,3 +252,51 @@ class PriceListItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.min_quantity}+ {self.unit_id}: {self.price}"
+
+
+class TaxRule(TimeStampedModel):
+    """A tax as data (SAL-3): a rate, inclusive or exclusive, for sales,
+    purchases or both, applying to products of one tax category code, or of
+    one product category (and its sub-categories), or to everything (neither
+    set). See `satu.catalog.taxes` for how a product finds its rule."""
+
+    class AppliesTo(models.TextChoices):
+        SALES = "sales", _("Sales")
+        PURCHASES = "purchases", _("Purchases")
+        BOTH = "both", _("Sales and purchases")
+
+    name = models.CharField(_("name"), max_length=100)
+    rate = models.DecimalField(_("rate %"), **PERCENT)
+    inclusive = models.BooleanField(_("price includes tax"), default=False)
+    applies_to = models.CharField(
+        _("applies to"), max_length=10, choices=AppliesTo.choices, default="both"
+    )
+    tax_category = models.CharField(_("tax category"), max_length=32, blank=True)
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("product category"),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("tax rule")
+        verbose_name_plural = _("tax rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lt=100), name="taxrule_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_category="") | Q(category__isnull=True),
+                name="taxrule_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

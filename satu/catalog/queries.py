@@ -26,7 +26,7 @@ from satu.catalog.models import (
     Unit,
 )
 from satu.core import custom_fields
-from satu.core.errors import NotFound, ValidationFailed
+from satu.core.errors import DomainError, NotFound, ValidationFailed
 from satu.core.fields import QUANTITY_PLACES
 from satu.core.money import currency_valid, money_round
 
@@ -352,9 +352,6 @@ def price_for(
     """
     qty = clean_quantity(quantity)
     currency = clean_currency(currency)
-    factors = unit_factors(product)
-    unit_code = _unit_code(unit) if unit else product.base_unit.code
-    requested = _factor(factors, unit_code, product, "unit")
     group_ids = list(client.groups.values_list("id", flat=True)) if client else []
     items = (
         PriceListItem.objects.filter(
@@ -366,6 +363,14 @@ def price_for(
         .select_related("price_list", "unit")
         .order_by("id")
     )
+    return _best_price(product, qty, unit, list(items), on_date, currency)
+
+
+def _best_price(product, qty, unit, items, on_date, currency) -> PriceQuote:
+    """The rule of `price_for` applied to the product's candidate items."""
+    factors = unit_factors(product)
+    unit_code = _unit_code(unit) if unit else product.base_unit.code
+    requested = _factor(factors, unit_code, product, "unit")
     best, best_key = None, None
     for item in items:
         item_factor = factors.get(item.unit.code)
@@ -414,3 +419,93 @@ def price_for(
         min_quantity=best.min_quantity,
         break_unit=best.unit.code,
     )
+
+
+def prices_for(
+    *,
+    client,
+    requests: list[tuple],
+    on_date: date,
+    currency: str,
+    price_list_id: int | None = None,
+) -> list:
+    """`price_for` for many lines at once, in two queries whatever their
+    number: `requests` is [(product, quantity, unit)], the answer one
+    PriceQuote per request — or the DomainError `price_for` would raise
+    for it (NoPrice, UnknownUnit, ValidationFailed), so the caller can show
+    it on that line. Products should come with their `units` prefetched.
+    With `price_list_id` (a contract's list) a product priced in that list
+    takes its price from it; the others follow the usual rule."""
+    currency = clean_currency(currency)
+    group_ids = list(client.groups.values_list("id", flat=True)) if client else []
+    by_product: dict[int, list] = {}
+    product_ids = {product.pk for product, _q, _u in requests}
+    if product_ids:
+        lists = _applicable_lists(
+            group_ids=group_ids, on_date=on_date, currency=currency
+        )
+        if price_list_id is not None:
+            lists = PriceList.objects.filter(
+                Q(pk__in=lists) | Q(pk=price_list_id, currency=currency)
+            )
+        for item in (
+            PriceListItem.objects.filter(
+                product_id__in=product_ids, price_list__in=lists
+            )
+            .select_related("price_list", "unit")
+            .order_by("id")
+        ):
+            by_product.setdefault(item.product_id, []).append(item)
+        if price_list_id is not None:
+            for pid, items in by_product.items():
+                own = [i for i in items if i.price_list_id == price_list_id]
+                if own:
+                    by_product[pid] = own
+    answers = []
+    for product, quantity, unit in requests:
+        try:
+            qty = clean_quantity(quantity)
+            answers.append(
+                _best_price(
+                    product,
+                    qty,
+                    unit,
+                    by_product.get(product.pk, []),
+                    on_date,
+                    currency,
+                )
+            )
+        except DomainError as exc:
+            answers.append(exc)
+    return answers
+
+
+# ---------------------------------------------------------------- tax rules
+
+
+def tax_rule_list(*, actor, archived: bool = False):
+    """Tax rules by name (`catalog.view_taxrule`)."""
+    from satu.catalog.models import TaxRule
+
+    if not (actor and actor.is_active and actor.has_perm("catalog.view_taxrule")):
+        return TaxRule.objects.none()
+    return (
+        TaxRule.objects.filter(is_active=not archived)
+        .select_related("category__parent")
+        .order_by("name", "id")
+    )
+
+
+def tax_rule_get(*, actor, tax_rule_id):
+    try:
+        pk = int(tax_rule_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Tax rule not found.")) from None
+    from satu.catalog.models import TaxRule
+
+    if not (actor and actor.is_active and actor.has_perm("catalog.view_taxrule")):
+        raise NotFound(_("Tax rule not found."))
+    rule = TaxRule.objects.select_related("category__parent").filter(pk=pk).first()
+    if rule is None:
+        raise NotFound(_("Tax rule not found."))
+    return rule

@@ -24,6 +24,7 @@ from satu.catalog.models import (
     PriceListItem,
     Product,
     ProductUnit,
+    TaxRule,
     Unit,
 )
 from satu.core import audit, custom_fields, features
@@ -47,6 +48,8 @@ PRODUCT_FIELDS = [
     "tracking",
     "tax_category",
     "description",
+    "costing_method",
+    "cost_price",
 ]
 PRICE_LIST_FIELDS = [
     "name",
@@ -223,11 +226,37 @@ def _clean_product(data: dict, *, product: Product | None) -> dict:
                 taken = taken.exclude(pk=product.pk)
             if taken.exists():
                 errors["barcode"] = [_("Another product has this barcode.")]
+    if "costing_method" in data and (
+        data["costing_method"] not in Product.CostingMethod.values
+    ):
+        errors["costing_method"] = [
+            _("Choose one of: %(c)s.") % {"c": ", ".join(Product.CostingMethod.values)}
+        ]
+    if "cost_price" in data:
+        data["cost_price"] = _cost_price(data["cost_price"], errors)
     if product is not None and "kind" in data and data["kind"] != product.kind:
         if product.kind == Product.Kind.KIT and product.components.exists():
             errors["kind"] = [_("Remove the kit's components first.")]
     _validation(errors)
     return data
+
+
+def _cost_price(value, errors: dict) -> Decimal:
+    """A standard cost ≥ 0 with at most four decimals (0 when empty)."""
+    if value is None or value == "":
+        return Decimal(0)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        errors["cost_price"] = [_("Enter a number.")]
+        return Decimal(0)
+    if isinstance(value, (bool, float)) or not number.is_finite() or number < 0:
+        errors["cost_price"] = [_("Enter an amount of zero or more.")]
+    elif -number.normalize().as_tuple().exponent > 4:
+        errors["cost_price"] = [_("At most %(n)d decimals.") % {"n": 4}]
+    elif number >= Decimal("1e15"):
+        errors["cost_price"] = [_("This amount is too large.")]
+    return number
 
 
 def _clean_units(base_unit: Unit, conversions, errors: dict) -> list[tuple]:
@@ -261,6 +290,8 @@ def product_create(
     description: str = "",
     units: list[dict] | None = None,
     custom: dict | None = None,
+    costing_method: str = Product.CostingMethod.AVERAGE,
+    cost_price=0,
 ) -> Product:
     """Create a product counted in `base_unit` (a unit code), with optional
     conversions `units=[{"unit": "box", "factor": 12}]` (1 box = 12 base).
@@ -281,6 +312,8 @@ def product_create(
             "tracking": tracking,
             "tax_category": tax_category,
             "description": description,
+            "costing_method": costing_method,
+            "cost_price": cost_price,
         },
         product=None,
     )
@@ -681,3 +714,145 @@ def price_list_item_remove(*, actor, price_list_id: int, item_id: int) -> None:
         changes={label: [f"{item.price:f}", None]},
     )
     publish_on_commit(PricesChanged(price_list_id=price_list.pk))
+
+
+# ---------------------------------------------------------------- tax rules
+# Taxes as data (SAL-3): documents copy the rule's name, rate and
+# inclusiveness onto their lines, so changing or archiving a rule never
+# rewrites an issued document. See `satu.catalog.taxes` for the lookup.
+
+TAX_RULE_FIELDS = [
+    "name",
+    "rate",
+    "inclusive",
+    "applies_to",
+    "tax_category",
+    "category_id",
+    "valid_from",
+    "valid_to",
+]
+
+
+def _clean_tax_rule(data: dict, *, rule: TaxRule | None) -> dict:
+    errors: dict = {}
+    if "name" in data or rule is None:
+        data["name"] = str(data.get("name") or "").strip()
+        if not data["name"] or len(data["name"]) > 100:
+            errors["name"] = [_("Enter a name of at most 100 characters.")]
+    if "rate" in data or rule is None:
+        rate = _percent(data.get("rate"), errors, "rate")
+        if rate is None and "rate" not in errors:
+            errors["rate"] = [_("This field is required.")]
+        elif rate is not None and rate >= 100:
+            errors["rate"] = [_("Enter a rate below 100 %.")]
+        data["rate"] = rate
+    if "applies_to" in data and data["applies_to"] not in TaxRule.AppliesTo.values:
+        errors["applies_to"] = [
+            _("Choose one of: %(c)s.") % {"c": ", ".join(TaxRule.AppliesTo.values)}
+        ]
+    if "tax_category" in data:
+        data["tax_category"] = str(data["tax_category"] or "").strip()
+        if len(data["tax_category"]) > 32:
+            errors["tax_category"] = [_("At most %(n)d characters.") % {"n": 32}]
+    if data.get("category_id") is not None:
+        if not Category.objects.filter(pk=data["category_id"]).exists():
+            errors["category_id"] = [_("Unknown category.")]
+    tax_category = data.get(
+        "tax_category", rule.tax_category if rule is not None else ""
+    )
+    category_id = data.get(
+        "category_id", rule.category_id if rule is not None else None
+    )
+    if tax_category and category_id:
+        errors["tax_category"] = [
+            _("A rule applies to a tax category or a product category, not both.")
+        ]
+    start = data.get("valid_from", rule.valid_from if rule is not None else None)
+    end = data.get("valid_to", rule.valid_to if rule is not None else None)
+    if start and end and end < start:
+        errors["valid_to"] = [_("The end is before the start.")]
+    _validation(errors)
+    return data
+
+
+@transaction.atomic
+def tax_rule_create(
+    *,
+    actor,
+    name: str,
+    rate,
+    inclusive: bool = False,
+    applies_to: str = TaxRule.AppliesTo.BOTH,
+    tax_category: str = "",
+    category_id: int | None = None,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> TaxRule:
+    """Add a tax rule: `rate` % (0 ≤ rate < 100, four decimals), prices
+    including it or not, for sales, purchases or both, applying to one tax
+    category code, or one product category (with sub-categories), or to
+    everything. Raises ValidationFailed, PermissionDenied without
+    `catalog.add_taxrule`."""
+    _begin(actor, "catalog.add_taxrule")
+    data = _clean_tax_rule(
+        {
+            "name": name,
+            "rate": rate,
+            "inclusive": bool(inclusive),
+            "applies_to": applies_to,
+            "tax_category": tax_category,
+            "category_id": category_id,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+        },
+        rule=None,
+    )
+    rule = TaxRule.objects.create(**data)
+    audit.record(actor=actor, subject=rule, action="created")
+    return rule
+
+
+def _editable_tax_rule(actor, tax_rule_id) -> TaxRule:
+    _begin(actor, "catalog.change_taxrule")
+    try:
+        pk = int(tax_rule_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Tax rule not found.")) from None
+    rule = TaxRule.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+    if rule is None:
+        raise NotFound(_("Tax rule not found."))
+    return rule
+
+
+@transaction.atomic
+def tax_rule_update(*, actor, tax_rule_id: int, **changes) -> TaxRule:
+    """Change the given fields of a tax rule (documents already issued keep
+    their copied rate). Locks the rule. Raises ValidationFailed, NotFound."""
+    rule = _editable_tax_rule(actor, tax_rule_id)
+    unknown = set(changes) - set(TAX_RULE_FIELDS)
+    _validation({k: [_("Unknown field.")] for k in unknown})
+    if "inclusive" in changes:
+        changes["inclusive"] = bool(changes["inclusive"])
+    data = _clean_tax_rule(dict(changes), rule=rule)
+    before = audit.snapshot(rule, TAX_RULE_FIELDS)
+    for key, value in data.items():
+        setattr(rule, key, value)
+    changed = audit.diff(before, audit.snapshot(rule, TAX_RULE_FIELDS))
+    if changed:
+        rule.save()
+        audit.record(actor=actor, subject=rule, action="updated", changes=changed)
+    return rule
+
+
+@transaction.atomic
+def tax_rule_archive(*, actor, tax_rule_id: int, archived: bool = True) -> TaxRule:
+    """Stop applying a rule to new documents (or apply it again)."""
+    rule = _editable_tax_rule(actor, tax_rule_id)
+    if rule.is_active == (not archived):
+        return rule
+    rule.is_active = not archived
+    rule.save(update_fields=["is_active", "updated_at"])
+    audit.record(
+        actor=actor, subject=rule, action="archived" if archived else "restored"
+    )
+    return rule

@@ -24,4 +24,10 @@ urlpatterns = [
         views.price_list_item_remove,
         name="price_list_item_remove",
     ),
+    path("settings/taxes/", views.tax_rule_list, name="tax_rule_list"),
+    path(
+        "settings/taxes/<int:pk>/archive/",
+        views.tax_rule_archive,
+        name="tax_rule_archive",
+    ),
 ]

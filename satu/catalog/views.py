@@ -403,3 +403,75 @@ def price_list_item_remove(request, pk: int, item_id: int):
     else:
         messages.success(request, _("Price removed."))
     return redirect("price_list_detail", pk=pk)
+
+
+# ---------------------------------------------------------------- tax rules
+
+
+@require_http_methods(["GET", "POST"])
+def tax_rule_list(request):
+    """Settings → Taxes: the rules and a form to add one."""
+    _require_perm(request, "catalog.view_taxrule")
+    from satu.catalog.forms import TaxRuleForm
+
+    can_edit = request.user.has_perm("catalog.add_taxrule")
+    form = (
+        TaxRuleForm(request.POST if request.method == "POST" else None)
+        if can_edit
+        else None
+    )
+    status = 200
+    if request.method == "POST":
+        _require_perm(request, "catalog.add_taxrule")
+        if form.is_valid():
+            try:
+                rule = services.tax_rule_create(
+                    actor=request.user, **form.service_kwargs()
+                )
+            except DomainError as exc:
+                _raise_http(exc)
+                apply_domain_error(form, exc, TaxRuleForm.FIELD_NAMES)
+                status = exc.http_status
+            else:
+                messages.success(
+                    request, _("Tax rule “%(name)s” added.") % {"name": rule.name}
+                )
+                return redirect("tax_rule_list")
+        else:
+            status = 422
+    archived = request.GET.get("archived") == "1"
+    return render(
+        request,
+        "catalog/tax_rule_list.html",
+        {
+            "rules": list(queries.tax_rule_list(actor=request.user, archived=archived)),
+            "archived": archived,
+            "form": form,
+            "can_edit": request.user.has_perm("catalog.change_taxrule"),
+        },
+        status=status,
+    )
+
+
+@require_POST
+def tax_rule_archive(request, pk: int):
+    _require_perm(request, "catalog.change_taxrule")
+    restore = request.POST.get("restore") == "1"
+    try:
+        rule = services.tax_rule_archive(
+            actor=request.user, tax_rule_id=pk, archived=not restore
+        )
+    except DomainError as exc:
+        _raise_http(exc)
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            (
+                _("Tax rule “%(name)s” restored.")
+                if restore
+                else _("Tax rule “%(name)s” archived.")
+            )
+            % {"name": rule.name},
+        )
+    return redirect("tax_rule_list")

@@ -25,6 +25,8 @@ class CoreConfig(AppConfig):
                 "core.view_user",
                 "core.add_user",
                 "core.change_user",
+                # document templates (satu.core.documents) live in SystemFlag
+                "core.change_systemflag",
             ],
         )
         roles.grant(roles.DIRECTOR, ["core.view_auditentry"])

@@ -27,6 +27,7 @@ _action_labels = {
     "counterparty_link_ended": _("Counterparty link ended"),
     "contact_linked": _("Contact linked"),
     "bank_account_added": _("Bank account added"),
+    "reset": _("Reset to the default"),
 }
 
 

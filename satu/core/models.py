@@ -275,3 +275,26 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}/{self.year}: {self.last}"
+
+
+class ScheduleRun(models.Model):
+    """One due time of a registered schedule, claimed by the worker that
+    enqueued it (see `satu.core.schedules`): the unique (code, due_at) makes
+    two workers enqueue each due time once."""
+
+    code = models.CharField(max_length=64)
+    due_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    worker_id = models.CharField(max_length=64, blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "due_at"], name="core_schedulerun_code_due_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} @ {self.due_at:%Y-%m-%d %H:%M}"

@@ -143,6 +143,8 @@ class DealOut(Schema):
     initial_demand: str
     probability: int | None = Field(description="Typed by the manager, %.")
     channel_id: int | None
+    reason_id: int | None
+    marketing_event_id: int | None
     competitors: list[NamedRef]
     loss_reason: NamedRef | None
     lost_at_stage_id: int | None
@@ -159,6 +161,40 @@ class DealOut(Schema):
         return list(obj.competitors.all())
 
 
+class DealLineOut(Schema):
+    id: int
+    position: int
+    product_id: int | None
+    description: str
+    quantity: Decimal
+    unit: str
+    price: Decimal | None = Field(description="Expected unit price, deal currency.")
+    dropped: bool
+    unmet_reason: NamedRef | None
+    unmet_note: str
+
+
+class DealDetailOut(DealOut):
+    lines: list[DealLineOut]
+
+    @staticmethod
+    def resolve_lines(obj) -> list:
+        return queries.deal_lines(deal=obj)
+
+
+class DealLineIn(Schema):
+    product_id: int | None = _optional_id(description="A catalog product.")
+    description: str = Field("", max_length=300, description="Or free text.")
+    quantity: Decimal = Field(
+        Decimal(1), gt=0, lt=Decimal(10) ** 14, max_digits=20, decimal_places=6
+    )
+    unit: str = Field("", max_length=20)
+    price: Money | None = None
+    dropped: bool = False
+    unmet_reason_id: int | None = _optional_id(description="Why it was not met.")
+    unmet_note: str = Field("", max_length=5000)
+
+
 class DealIn(Schema):
     client_id: int = _id()
     kind_id: int = _id()
@@ -172,6 +208,9 @@ class DealIn(Schema):
     probability: int | None = Field(None, ge=0, le=100)
     channel_id: int | None = _optional_id()
     competitor_ids: list[ObjectId] = Field(default_factory=list, max_length=50)
+    reason_id: int | None = _optional_id(description="Reason for contact.")
+    marketing_event_id: int | None = _optional_id()
+    lines: list[DealLineIn] = Field(default_factory=list, max_length=500)
 
 
 class DealPatch(Schema):
@@ -185,6 +224,11 @@ class DealPatch(Schema):
     probability: int | None = Field(None, ge=0, le=100)
     channel_id: int | None = _optional_id()
     competitor_ids: list[ObjectId] | None = Field(None, max_length=50)
+    reason_id: int | None = _optional_id()
+    marketing_event_id: int | None = _optional_id()
+    lines: list[DealLineIn] | None = Field(
+        None, max_length=500, description="Replaces all lines when given."
+    )
     version: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
@@ -195,6 +239,7 @@ class DealFilters(Schema):
     owner_id: int | None = _optional_id()
     client_id: int | None = _optional_id()
     search: str = Field("", max_length=200)
+    segment_id: int | None = _optional_id(description="Clients of this segment.")
 
 
 class MoveIn(Schema):
@@ -211,10 +256,21 @@ class WinIn(Schema):
     override_reason: str = Field("", max_length=2000)
 
 
+class UnmetLineIn(Schema):
+    line_id: int = _id()
+    unmet_reason_id: int = _id()
+    note: str = Field("", max_length=5000)
+
+
 class LoseIn(Schema):
     loss_reason_id: int | None = _optional_id(description="Required.")
     competitor_id: int | None = _optional_id(description="Who won the deal.")
     note: str = Field("", max_length=10000)
+    unmet_lines: list[UnmetLineIn] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Why the demand of some product lines was not met.",
+    )
 
 
 class ApproveIn(Schema):
@@ -264,6 +320,7 @@ class InteractionOut(Schema):
     result: str
     channel_id: int | None
     reason_id: int | None
+    marketing_event_id: int | None
     notes: str
     done_at: datetime | None
     version: int
@@ -301,6 +358,7 @@ class InteractionIn(Schema):
     result: str = Field("", max_length=200)
     channel_id: int | None = _optional_id()
     reason_id: int | None = _optional_id()
+    marketing_event_id: int | None = _optional_id()
     notes: str = Field("", max_length=20000)
 
 
@@ -317,6 +375,7 @@ class InteractionPatch(Schema):
     result: str | None = Field(None, max_length=200)
     channel_id: int | None = _optional_id()
     reason_id: int | None = _optional_id()
+    marketing_event_id: int | None = _optional_id()
     notes: str | None = Field(None, max_length=20000)
     version: int | None = Field(None, ge=1, le=2**31 - 1)
 
@@ -334,6 +393,7 @@ class InteractionFilters(Schema):
     subject_type: str = Field("", max_length=64)
     subject_id: int | None = _optional_id()
     search: str = Field("", max_length=200)
+    segment_id: int | None = _optional_id(description="Clients of this segment.")
 
 
 class CompetitorOut(Schema):
@@ -420,20 +480,20 @@ def list_deals(request, filters: Query[DealFilters]):
     return queries.deal_list(actor=request.auth, **data)
 
 
-@router.post("/deals", response={201: DealOut})
+@router.post("/deals", response={201: DealDetailOut})
 def post_deal(request, payload: DealIn):
     """Open a deal in the first stage of its kind (amount may be unknown)."""
     deal = services.deal_create(actor=request.auth, **payload.model_dump())
     return Status(201, queries.deal_get(actor=request.auth, deal_id=deal.pk))
 
 
-@router.get("/deals/{deal_id}", response=DealOut)
+@router.get("/deals/{deal_id}", response=DealDetailOut)
 def get_deal(request, deal_id: int):
     _perm(request, "crm.view_deal")
     return queries.deal_get(actor=request.auth, deal_id=deal_id)
 
 
-@router.patch("/deals/{deal_id}", response=DealOut)
+@router.patch("/deals/{deal_id}", response=DealDetailOut)
 def patch_deal(request, deal_id: int, payload: DealPatch):
     """Change the fields given; a stale `version` answers 409."""
     services.deal_update(
@@ -612,6 +672,9 @@ class ClaimOut(Schema):
     deal_id: int | None
     interaction_id: int | None
     product_ref: str
+    channel_id: int | None
+    reason_id: int | None
+    marketing_event_id: int | None
     category: NamedRef
     description: str
     responsible: UserRef
@@ -641,6 +704,9 @@ class ClaimIn(Schema):
         description="An interaction with the same client."
     )
     product_ref: str = Field("", max_length=200, description="Free text for now.")
+    channel_id: int | None = _optional_id()
+    reason_id: int | None = _optional_id(description="Reason for contact.")
+    marketing_event_id: int | None = _optional_id()
 
 
 class ClaimPatch(Schema):
@@ -651,6 +717,9 @@ class ClaimPatch(Schema):
     deal_id: int | None = _optional_id()
     interaction_id: int | None = _optional_id()
     product_ref: str | None = Field(None, max_length=200)
+    channel_id: int | None = _optional_id()
+    reason_id: int | None = _optional_id()
+    marketing_event_id: int | None = _optional_id()
     version: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
@@ -670,6 +739,7 @@ class ClaimFilters(Schema):
     client_id: int | None = _optional_id()
     overdue: bool | None = None
     search: str = Field("", max_length=200)
+    segment_id: int | None = _optional_id(description="Clients of this segment.")
 
 
 class ClaimStatsFilters(Schema):
@@ -864,6 +934,7 @@ class TaskFilters(Schema):
     responsible_id: int | None = _optional_id()
     client_id: int | None = _optional_id()
     overdue: bool | None = Field(None, description="Open and past due (or not).")
+    segment_id: int | None = _optional_id(description="Clients of this segment.")
 
 
 @router.get("/tasks", response=list[TaskOut])
@@ -908,3 +979,466 @@ def complete_task(request, task_id: int):
 def cancel_task(request, task_id: int):
     services.task_cancel(actor=request.auth, task_id=task_id)
     return queries.task_get(actor=request.auth, task_id=task_id)
+
+
+# ------------------------------------ leads, marketing, ROI (CRM-3/6, P6)
+
+EventKind = Literal["exhibition", "seminar", "webinar", "ad_campaign", "other"]
+LeadSource = Literal["web_form", "api", "email", "import", "manual"]
+LeadState = Literal["new", "qualified", "disqualified"]
+ParticipantStatus = Literal["registered", "attended", "cancelled"]
+
+
+class MarketingEventOut(Schema):
+    id: int
+    name: str
+    kind: EventKind
+    channel_id: int | None
+    starts_on: date
+    ends_on: date
+    budget: Decimal | None
+    currency: str
+    responsible: UserRef
+    description: str
+    cost_total: Decimal | None = Field(description="Sum of its cost lines.")
+    participant_count: int
+    version: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_cost_total(obj) -> Decimal | None:
+        total = getattr(obj, "cost_total", None)
+        return None if total is None else Decimal(total).quantize(Decimal("0.0001"))
+
+
+class MarketingEventIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    kind: EventKind
+    starts_on: date
+    ends_on: date | None = Field(None, description="Default: starts_on.")
+    channel_id: int | None = _optional_id()
+    budget: Decimal | None = Field(None, max_digits=20, decimal_places=4)
+    currency: str = Field("IDR", min_length=3, max_length=3)
+    responsible_id: int | None = _optional_id(description="Default: the caller.")
+    description: str = Field("", max_length=20000)
+
+
+class MarketingEventPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: EventKind | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    channel_id: int | None = _optional_id()
+    budget: Decimal | None = Field(None, max_digits=20, decimal_places=4)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    responsible_id: int | None = _optional_id()
+    description: str | None = Field(None, max_length=20000)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class EventFilters(Schema):
+    search: str = Field("", max_length=200)
+    kind: EventKind | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class ParticipantOut(Schema):
+    id: int
+    client_id: int | None
+    contact_id: int | None
+    status: ParticipantStatus
+
+
+class ParticipantIn(Schema):
+    client_id: int | None = _optional_id()
+    contact_id: int | None = _optional_id()
+    status: ParticipantStatus = "registered"
+
+
+class ParticipantStatusIn(Schema):
+    status: ParticipantStatus
+
+
+class MarketingCostOut(Schema):
+    id: int
+    event_id: int | None
+    channel_id: int | None
+    date: date
+    description: str
+    amount: Decimal
+    currency: str
+
+
+class MarketingCostIn(Schema):
+    event_id: int | None = _optional_id(description="Either an event...")
+    channel_id: int | None = _optional_id(description="...or a channel.")
+    date: date
+    amount: Decimal = Field(max_digits=20, decimal_places=4)
+    currency: str | None = Field(
+        None, min_length=3, max_length=3, description="Default: the event's."
+    )
+    description: str = Field("", max_length=200)
+
+
+class CostFilters(Schema):
+    event_id: int | None = _optional_id()
+    channel_id: int | None = _optional_id()
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class RoiFilters(Schema):
+    model: Literal["first", "last"] = "first"
+    date_from: date
+    date_to: date
+    currency: str = Field("IDR", min_length=3, max_length=3)
+
+
+class RoiLine(Schema):
+    cost: Decimal
+    revenue: Decimal
+    roi: Decimal | None = Field(description="(revenue − cost) / cost; null: no cost.")
+
+
+class RoiEvent(RoiLine):
+    event_id: int
+    name: str
+    kind: EventKind
+
+
+class RoiChannel(RoiLine):
+    channel_id: int
+    name: str
+    parent_id: int | None
+    depth: int
+
+
+class RoiOut(Schema):
+    model: str
+    currency: str
+    date_from: date
+    date_to: date
+    events: list[RoiEvent]
+    channels: list[RoiChannel] = Field(description="A channel includes sub-channels.")
+    totals: RoiLine
+    unattributed: Decimal = Field(description="Revenue with no channel or event.")
+
+
+class LeadOut(Schema):
+    id: int
+    number: str
+    company_name: str
+    person_name: str
+    email: str
+    phone: str = Field(description="E.164.")
+    message: str
+    source: LeadSource
+    channel_id: int | None
+    marketing_event_id: int | None
+    reason_id: int | None
+    form_id: int | None
+    owner: UserRef
+    state: LeadState
+    disqualify_reason: str
+    client: ClientRef | None
+    deal_id: int | None
+    qualified_at: datetime | None
+    version: int
+    created_at: datetime
+
+
+class LeadIn(Schema):
+    company_name: str = Field("", max_length=200)
+    person_name: str = Field("", max_length=200)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=64)
+    message: str = Field("", max_length=20000)
+    source: LeadSource = "api"
+    channel_id: int | None = _optional_id()
+    marketing_event_id: int | None = _optional_id()
+    reason_id: int | None = _optional_id()
+    owner_id: int | None = _optional_id(description="Default: the caller.")
+    number: str = Field("", max_length=40, description="External number.")
+
+
+class LeadPatch(Schema):
+    company_name: str | None = Field(None, max_length=200)
+    person_name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=64)
+    message: str | None = Field(None, max_length=20000)
+    channel_id: int | None = _optional_id()
+    marketing_event_id: int | None = _optional_id()
+    reason_id: int | None = _optional_id()
+    owner_id: int | None = _optional_id()
+    number: str | None = Field(None, max_length=40)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class LeadFilters(Schema):
+    search: str = Field("", max_length=200)
+    state: LeadState | None = None
+    source: LeadSource | None = None
+    owner_id: int | None = _optional_id()
+    channel_id: int | None = _optional_id()
+
+
+class QualifyIn(Schema):
+    client_id: int | None = _optional_id(description="An existing client.")
+    client_name: str = Field("", max_length=255, description="Default: the lead's.")
+    create_anyway: bool = Field(
+        False, description="Create a new client despite possible duplicates."
+    )
+    create_deal: bool = False
+    deal_kind_id: int | None = _optional_id()
+    deal_title: str = Field("", max_length=200)
+    amount: Money | None = None
+    currency: str = Field("IDR", min_length=3, max_length=3)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class DisqualifyIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class LeadFormOut(Schema):
+    id: int
+    key: str
+    name: str
+    channel_id: int | None
+    event_id: int | None
+    owner_id: int | None
+    is_active: bool
+
+
+class LeadFormIn(Schema):
+    key: str = Field(min_length=2, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    channel_id: int | None = _optional_id()
+    marketing_event_id: int | None = _optional_id()
+    owner_id: int | None = _optional_id(description="Default: the caller.")
+    is_active: bool = True
+
+
+class UnmetIn(Schema):
+    unmet_reason_id: int = _id()
+    note: str = Field("", max_length=5000)
+    dropped: bool = True
+
+
+class TouchOut(Schema):
+    id: int
+    channel_id: int | None
+    event_id: int | None
+    reason_id: int | None
+    source_type: str
+    source_id: int
+    at: datetime
+
+
+@router.get("/marketing-events", response=list[MarketingEventOut])
+@paginate
+def list_marketing_events(request, filters: Query[EventFilters]):
+    """Marketing events, latest first, with their cost and participants."""
+    _perm(request, "crm.view_marketingevent")
+    data = filters.model_dump()
+    data["kind"] = data["kind"] or ""
+    return queries.marketing_event_list(**data)
+
+
+@router.post("/marketing-events", response={201: MarketingEventOut})
+def post_marketing_event(request, payload: MarketingEventIn):
+    """Plan an event; an end before the start answers 422 (`fields.ends_on`)."""
+    event = services.marketing_event_create(actor=request.auth, **payload.model_dump())
+    return Status(201, queries.marketing_event_get(event_id=event.pk))
+
+
+@router.get("/marketing-events/{event_id}", response=MarketingEventOut)
+def get_marketing_event(request, event_id: int):
+    _perm(request, "crm.view_marketingevent")
+    return queries.marketing_event_get(event_id=event_id)
+
+
+@router.patch("/marketing-events/{event_id}", response=MarketingEventOut)
+def patch_marketing_event(request, event_id: int, payload: MarketingEventPatch):
+    services.marketing_event_update(
+        actor=request.auth, event_id=event_id, **payload.model_dump(exclude_unset=True)
+    )
+    return queries.marketing_event_get(event_id=event_id)
+
+
+@router.get("/marketing-events/{event_id}/participants", response=list[ParticipantOut])
+def list_event_participants(request, event_id: int):
+    _perm(request, "crm.view_marketingevent")
+    event = queries.marketing_event_get(event_id=event_id)
+    return queries.event_participants(event=event)
+
+
+@router.post(
+    "/marketing-events/{event_id}/participants", response={201: ParticipantOut}
+)
+def post_event_participant(request, event_id: int, payload: ParticipantIn):
+    """Register a client and/or contact; records a touch of the client."""
+    return Status(
+        201,
+        services.event_participant_add(
+            actor=request.auth, event_id=event_id, **payload.model_dump()
+        ),
+    )
+
+
+@router.post(
+    "/marketing-events/{event_id}/participants/{participant_id}/status",
+    response=ParticipantOut,
+)
+def post_participant_status(
+    request, event_id: int, participant_id: int, payload: ParticipantStatusIn
+):
+    participant = queries.marketing_event_get(event_id=event_id).participants.filter(
+        pk=participant_id
+    )
+    if not participant.exists():
+        raise NotFound()
+    return services.event_participant_set_status(
+        actor=request.auth, participant_id=participant_id, status=payload.status
+    )
+
+
+@router.get("/marketing-costs", response=list[MarketingCostOut])
+@paginate
+def list_marketing_costs(request, filters: Query[CostFilters]):
+    _perm(request, "crm.view_marketingcost")
+    return queries.marketing_cost_list(**filters.model_dump())
+
+
+@router.post("/marketing-costs", response={201: MarketingCostOut})
+def post_marketing_cost(request, payload: MarketingCostIn):
+    """A cost line of an event or of a channel; a negative amount answers 422."""
+    return Status(
+        201, services.marketing_cost_create(actor=request.auth, **payload.model_dump())
+    )
+
+
+@router.delete("/marketing-costs/{cost_id}", response={204: None})
+def delete_marketing_cost(request, cost_id: int):
+    services.marketing_cost_delete(actor=request.auth, cost_id=cost_id)
+    return Status(204, None)
+
+
+@router.get("/marketing/roi", response=RoiOut)
+def get_marketing_roi(request, filters: Query[RoiFilters]):
+    """ROI per event and per channel (sub-channels included) in the period,
+    first- or last-touch. Revenue: won deals (and other registered sources)
+    in `currency`; cost: cost lines in `currency`."""
+    _perm(request, "crm.view_marketingcost")
+    if filters.date_to < filters.date_from:
+        from django.utils.translation import gettext as _
+
+        from satu.core.errors import ValidationFailed
+
+        raise ValidationFailed(
+            fields={"date_to": [_("The period ends before it starts.")]}
+        )
+    data = filters.model_dump()
+    data["currency"] = data["currency"].upper()
+    return queries.marketing_roi(**data)
+
+
+@router.get("/marketing/touches", response=list[TouchOut])
+def list_client_touches(request, client_id: ObjectId):
+    """The client's marketing touches, the first touch first."""
+    from satu.parties import queries as parties_queries
+
+    _perm(request, "crm.view_marketingevent")
+    client = parties_queries.client_get(actor=request.auth, client_id=client_id)
+    return queries.client_touches(client=client)
+
+
+@router.get("/leads", response=list[LeadOut])
+@paginate
+def list_leads(request, filters: Query[LeadFilters]):
+    """Leads the caller may see (own, or all for marketers/heads), newest first."""
+    _perm(request, "crm.view_lead")
+    data = filters.model_dump()
+    data["state"] = data["state"] or ""
+    data["source"] = data["source"] or ""
+    return queries.lead_list(actor=request.auth, **data)
+
+
+@router.post("/leads", response={201: LeadOut})
+def post_lead(request, payload: LeadIn):
+    """Register a lead; without a name, company, email or phone it answers 422."""
+    lead = services.lead_create(actor=request.auth, **payload.model_dump())
+    return Status(201, queries.lead_get(actor=request.auth, lead_id=lead.pk))
+
+
+@router.get("/leads/{lead_id}", response=LeadOut)
+def get_lead(request, lead_id: int):
+    _perm(request, "crm.view_lead")
+    return queries.lead_get(actor=request.auth, lead_id=lead_id)
+
+
+@router.patch("/leads/{lead_id}", response=LeadOut)
+def patch_lead(request, lead_id: int, payload: LeadPatch):
+    services.lead_update(
+        actor=request.auth, lead_id=lead_id, **payload.model_dump(exclude_unset=True)
+    )
+    return queries.lead_get(actor=request.auth, lead_id=lead_id)
+
+
+@router.post("/leads/{lead_id}/qualify", response=LeadOut)
+def qualify_lead(request, lead_id: int, payload: QualifyIn):
+    """Qualify into an existing client (`client_id`) or a new one (409
+    `parties.possible_duplicate` with `candidates` unless `create_anyway`),
+    optionally with a deal. A second qualification answers 409
+    `crm.lead_not_new`."""
+    services.lead_qualify(actor=request.auth, lead_id=lead_id, **payload.model_dump())
+    return queries.lead_get(actor=request.auth, lead_id=lead_id)
+
+
+@router.post("/leads/{lead_id}/disqualify", response=LeadOut)
+def disqualify_lead(request, lead_id: int, payload: DisqualifyIn):
+    services.lead_disqualify(
+        actor=request.auth, lead_id=lead_id, **payload.model_dump()
+    )
+    return queries.lead_get(actor=request.auth, lead_id=lead_id)
+
+
+@router.get("/lead-forms", response=list[LeadFormOut])
+@paginate
+def list_lead_forms(request):
+    _perm(request, "crm.view_leadform")
+    return queries.lead_forms()
+
+
+@router.post("/lead-forms", response={201: LeadFormOut})
+def post_lead_form(request, payload: LeadFormIn):
+    """A public form at /public/lead-form/<key>/ creating leads."""
+    return Status(
+        201, services.lead_form_create(actor=request.auth, **payload.model_dump())
+    )
+
+
+@router.post("/deals/{deal_id}/lines/{line_id}/unmet", response=DealLineOut)
+def post_deal_line_unmet(request, deal_id: int, line_id: int, payload: UnmetIn):
+    """Say why a line's demand was not met (dropped line or lost deal)."""
+    return services.deal_line_mark_unmet(
+        actor=request.auth, deal_id=deal_id, line_id=line_id, **payload.model_dump()
+    )
+
+
+@router.get("/unmet-demand-reasons", response=list[NamedRef])
+@paginate
+def list_unmet_demand_reasons(request):
+    _perm(request, "crm.view_unmetdemandreason")
+    return queries.unmet_demand_reasons()
+
+
+@router.post("/unmet-demand-reasons", response={201: NamedRef})
+def post_unmet_demand_reason(request, payload: NameIn):
+    return Status(
+        201,
+        services.unmet_demand_reason_create(actor=request.auth, name=payload.name),
+    )

@@ -20,7 +20,15 @@ class CrmConfig(AppConfig):
             description=_(
                 "Deals with stages and rules, the interaction journal, competitors."
             ),
-            web_prefixes=("/deals/", "/interactions/", "/claims/", "/tasks/"),
+            web_prefixes=(
+                "/deals/",
+                "/interactions/",
+                "/claims/",
+                "/tasks/",
+                "/leads/",
+                "/marketing/",
+                "/public/lead-form/",
+            ),
             api_prefixes=(
                 "/api/v1/deals",
                 "/api/v1/tasks",
@@ -31,6 +39,12 @@ class CrmConfig(AppConfig):
                 "/api/v1/contact-reasons",
                 "/api/v1/claims",
                 "/api/v1/claim-categories",
+                "/api/v1/leads",
+                "/api/v1/lead-forms",
+                "/api/v1/marketing-events",
+                "/api/v1/marketing-costs",
+                "/api/v1/marketing/",
+                "/api/v1/unmet-demand-reasons",
             ),
         )
         access.register(
@@ -215,3 +229,70 @@ class CrmConfig(AppConfig):
         roles.grant(roles.ADMINISTRATOR, tasks_working + ["crm.view_all_tasks"])
         roles.grant(roles.DIRECTOR, ["crm.view_task", "crm.view_all_tasks"])
         roles.grant(roles.MARKETER, tasks_working)
+
+        from satu.crm import segments as crm_segments
+
+        crm_segments.register()  # segment rule fields, reminder schedule
+
+        # ------------------------ leads, marketing, attribution (CRM-3/4/6, P6)
+        _ready_marketing()
+
+
+def _ready_marketing() -> None:
+    from satu.core import access, audit, roles
+    from satu.crm import queries
+    from satu.crm.models import Lead
+    from satu.parties import queries as parties_queries
+
+    access.register(
+        "crm.lead", Lead, queries.leads_visible_to, change_perm="crm.change_lead"
+    )
+    for code, label in [
+        ("qualified", _("Qualified")),
+        ("disqualified", _("Disqualified")),
+        ("deleted", _("Deleted")),
+    ]:
+        audit.register_action(code, label)
+    parties_queries.register_timeline_kind(
+        "lead.qualified", _("Lead qualified"), _("Lead “%(lead)s” qualified")
+    )
+
+    def touches_section(actor, client):
+        if not actor.has_perm("crm.view_marketingevent"):
+            return None
+        touches = queries.client_touches(client=client)
+        if not touches:
+            return None
+        return parties_queries.CardSection(
+            title=_("Marketing touches"),
+            template="crm/_client_touches.html",
+            place="side",
+            context={"touches": touches, "first": touches[0]},
+        )
+
+    parties_queries.register_card_section("crm.touches", touches_section, order=60)
+
+    viewing = [
+        "crm.view_marketingevent",
+        "crm.view_eventparticipant",
+        "crm.view_lead",
+        "crm.view_leadform",
+        "crm.view_unmetdemandreason",
+    ]
+    leads_working = ["crm.add_lead", "crm.change_lead"]
+    managing = [
+        "crm.add_marketingevent",
+        "crm.change_marketingevent",
+        "crm.view_marketingcost",
+        "crm.add_marketingcost",
+        "crm.delete_marketingcost",
+        "crm.add_leadform",
+        "crm.change_leadform",
+        "crm.view_all_leads",
+    ]
+    configuring = ["crm.add_unmetdemandreason", "crm.change_unmetdemandreason"]
+    roles.grant(roles.SALES_MANAGER, viewing + leads_working)
+    roles.grant(roles.MARKETER, viewing + leads_working + managing)
+    roles.grant(roles.HEAD_OF_SALES, viewing + leads_working + managing + configuring)
+    roles.grant(roles.ADMINISTRATOR, viewing + leads_working + managing + configuring)
+    roles.grant(roles.DIRECTOR, viewing + ["crm.view_marketingcost"])

@@ -56,3 +56,26 @@ class TaskStateInvalid(DomainError):
     code = "crm.task_state_invalid"
     http_status = 409
     default_message = _("Only an open task can be changed, completed or cancelled.")
+
+
+# ------------------------------------------------ leads and marketing (CRM-3/6)
+
+
+class LeadNotNew(DomainError):
+    """Only a new lead can be qualified, disqualified or edited."""
+
+    code = "crm.lead_not_new"
+    http_status = 409
+    default_message = _("This lead has already been qualified or disqualified.")
+
+
+class LeadFormClosed(DomainError):
+    code = "crm.lead_form_closed"
+    http_status = 404
+    default_message = _("This form does not exist or is closed.")
+
+
+class TooManySubmissions(DomainError):
+    code = "crm.too_many_submissions"
+    http_status = 429
+    default_message = _("Too many submissions from your address; try again later.")

@@ -30,3 +30,16 @@ class DealLost:
 class InteractionCreated:
     interaction_id: int
     client_id: int
+
+
+@dataclass(frozen=True)
+class LeadCreated:
+    lead_id: int
+    source: str
+
+
+@dataclass(frozen=True)
+class LeadQualified:
+    lead_id: int
+    client_id: int
+    deal_id: int | None

@@ -19,6 +19,7 @@ FIELD_NAMES = {
     "kind_id": "kind",
     "client_id": "client",
     "reason_id": "reason",
+    "marketing_event_id": "marketing_event",
     "contact_ids": "contacts",
     "participant_ids": "participants",
     "loss_reason_id": "loss_reason",
@@ -60,6 +61,12 @@ class DealForm(forms.Form):
         label=_("Probability, %"), min_value=0, max_value=100, required=False
     )
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=None, required=False)
+    marketing_event = forms.ModelChoiceField(
+        label=_("Marketing event"), queryset=None, required=False
+    )
+    reason = forms.ModelChoiceField(
+        label=_("Reason for contact"), queryset=None, required=False
+    )
     competitors = forms.ModelMultipleChoiceField(
         label=_("Competitors"), queryset=None, required=False
     )
@@ -85,6 +92,8 @@ class DealForm(forms.Form):
                     "expected_close": deal.expected_close,
                     "probability": deal.probability,
                     "channel": deal.channel_id,
+                    "marketing_event": deal.marketing_event_id,
+                    "reason": deal.reason_id,
                     "competitors": [c.pk for c in deal.competitors.all()],
                     "initial_demand": deal.initial_demand,
                     "version": deal.version,
@@ -95,6 +104,8 @@ class DealForm(forms.Form):
         self.fields["kind"].queryset = queries.deal_kinds()
         self.fields["owner"].queryset = parties_queries.owner_choices()
         self.fields["channel"].queryset = parties_queries.channels()
+        self.fields["marketing_event"].queryset = queries.marketing_events_active()
+        self.fields["reason"].queryset = queries.contact_reasons()
         self.fields["competitors"].queryset = queries.competitors()
         self.fields["contact"].queryset = Contact.objects.filter(
             roles__client=client
@@ -112,6 +123,8 @@ class DealForm(forms.Form):
             "expected_close": data.get("expected_close"),
             "probability": data.get("probability"),
             "channel_id": _pk(data.get("channel")),
+            "marketing_event_id": _pk(data.get("marketing_event")),
+            "reason_id": _pk(data.get("reason")),
             "competitor_ids": [c.pk for c in data.get("competitors") or []],
             "initial_demand": data.get("initial_demand") or "",
         }
@@ -206,6 +219,9 @@ class InteractionForm(forms.Form):
     reason = forms.ModelChoiceField(
         label=_("Reason for contact"), queryset=None, required=False
     )
+    marketing_event = forms.ModelChoiceField(
+        label=_("Marketing event"), queryset=None, required=False
+    )
     notes = forms.CharField(
         label=_("Notes"),
         required=False,
@@ -220,6 +236,7 @@ class InteractionForm(forms.Form):
         ).distinct()
         self.fields["channel"].queryset = parties_queries.channels()
         self.fields["reason"].queryset = queries.contact_reasons()
+        self.fields["marketing_event"].queryset = queries.marketing_events_active()
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -238,6 +255,7 @@ class InteractionForm(forms.Form):
             "contact_ids": [c.pk for c in data.get("contacts") or []],
             "channel_id": _pk(data.get("channel")),
             "reason_id": _pk(data.get("reason")),
+            "marketing_event_id": _pk(data.get("marketing_event")),
             "notes": data.get("notes") or "",
         }
 
@@ -322,11 +340,17 @@ class ClaimForm(forms.Form):
         label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"})
     )
     deal = forms.ModelChoiceField(label=_("Deal"), queryset=None, required=False)
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=None, required=False)
+    reason = forms.ModelChoiceField(
+        label=_("Reason for contact"), queryset=None, required=False
+    )
 
     def __init__(self, *args, actor, client, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = queries.claim_categories()
         self.fields["responsible"].queryset = parties_queries.owner_choices()
+        self.fields["channel"].queryset = parties_queries.channels()
+        self.fields["reason"].queryset = queries.contact_reasons()
         self.fields["deal"].queryset = queries.deal_list(
             actor=actor, client_id=client.pk
         )
@@ -340,6 +364,8 @@ class ClaimForm(forms.Form):
             "responsible_id": _pk(data["responsible"]),
             "deadline": data["deadline"],
             "deal_id": _pk(data.get("deal")),
+            "channel_id": _pk(data.get("channel")),
+            "reason_id": _pk(data.get("reason")),
         }
 
 
@@ -386,3 +412,24 @@ class ClaimStatsForm(forms.Form):
     date_to = forms.DateField(
         label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class InteractionEditForm(InteractionForm):
+    """InteractionForm without kind and state (fixed once recorded; state
+    moves by complete/cancel), with the version the user started from."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, client=client, **kwargs)
+        del self.fields["kind"]
+        del self.fields["state"]
+
+    def service_kwargs(self) -> dict:
+        self.cleaned_data.setdefault("kind", None)
+        self.cleaned_data.setdefault("state", None)
+        kwargs = super().service_kwargs()
+        kwargs.pop("kind")
+        kwargs.pop("state")
+        kwargs["version"] = self.cleaned_data["version"]
+        return kwargs

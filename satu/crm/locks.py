@@ -11,3 +11,11 @@ def deals_for_update(qs: QuerySet[Deal]) -> QuerySet[Deal]:
 
 def interactions_for_update(qs: QuerySet[Interaction]) -> QuerySet[Interaction]:
     return qs.order_by("pk").select_for_update(of=("self",))
+
+
+def marketing_events_for_update(qs):
+    return qs.order_by("pk").select_for_update(of=("self",))
+
+
+def leads_for_update(qs):
+    return qs.order_by("pk").select_for_update(of=("self",))

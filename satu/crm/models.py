@@ -205,6 +205,22 @@ class Deal(TimeStampedModel):
         related_name="crm_deals",
         verbose_name=_("channel"),
     )
+    reason = models.ForeignKey(
+        ContactReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("reason for contact"),
+    )
+    marketing_event = models.ForeignKey(
+        "crm.MarketingEvent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("marketing event"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -346,6 +362,14 @@ class Interaction(TimeStampedModel):
         related_name="interactions",
         verbose_name=_("reason for contact"),
     )
+    marketing_event = models.ForeignKey(
+        "crm.MarketingEvent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        verbose_name=_("marketing event"),
+    )
     notes = models.TextField(_("notes"), blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -422,6 +446,30 @@ class Claim(TimeStampedModel):
         verbose_name=_("interaction"),
     )
     product_ref = models.CharField(_("product"), max_length=200, blank=True)
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_claims",
+        verbose_name=_("channel"),
+    )
+    reason = models.ForeignKey(
+        ContactReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("reason for contact"),
+    )
+    marketing_event = models.ForeignKey(
+        "crm.MarketingEvent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("marketing event"),
+    )
     category = models.ForeignKey(
         ClaimCategory,
         on_delete=models.PROTECT,
@@ -548,3 +596,381 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} calendar"
+
+
+# ================================================ marketing, attribution, leads
+# (CRM-3, CRM-4 lines, CRM-6 / P6). See docs/domains/crm.md.
+
+from satu.core.fields import AmountField, QuantityField  # noqa: E402
+
+
+class MarketingEvent(TimeStampedModel):
+    """An exhibition, seminar, webinar or ad campaign we pay for (CRM-6)."""
+
+    class Kind(models.TextChoices):
+        EXHIBITION = "exhibition", _("Exhibition")
+        SEMINAR = "seminar", _("Seminar")
+        WEBINAR = "webinar", _("Webinar")
+        AD_CAMPAIGN = "ad_campaign", _("Ad campaign")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_marketing_events",
+        verbose_name=_("channel"),
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    budget = AmountField(_("planned budget"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="crm_marketing_events",
+        verbose_name=_("responsible"),
+    )
+    description = models.TextField(_("description"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("marketing event")
+        verbose_name_plural = _("marketing events")
+        indexes = [models.Index(fields=["starts_on"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MarketingCost(TimeStampedModel):
+    """What an event or a channel cost on a day (one of the two is set)."""
+
+    event = models.ForeignKey(
+        MarketingEvent,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="costs",
+        verbose_name=_("marketing event"),
+    )
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_marketing_costs",
+        verbose_name=_("channel"),
+    )
+    date = models.DateField(_("date"))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    amount = AmountField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("marketing cost")
+        verbose_name_plural = _("marketing costs")
+        indexes = [models.Index(fields=["date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(event__isnull=False)
+                | models.Q(channel__isnull=False),
+                name="crm_marketingcost_event_or_channel",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="crm_marketingcost_amount_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount} {self.currency}"
+
+
+class EventParticipant(TimeStampedModel):
+    """A client and/or contact person registered for a marketing event."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        ATTENDED = "attended", _("Attended")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    event = models.ForeignKey(
+        MarketingEvent, on_delete=models.CASCADE, related_name="participants"
+    )
+    client = models.ForeignKey(
+        "parties.Client",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="crm_event_participations",
+        verbose_name=_("client"),
+    )
+    contact = models.ForeignKey(
+        "parties.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="crm_event_participations",
+        verbose_name=_("contact person"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
+    )
+
+    class Meta:
+        ordering = ["event", "id"]
+        verbose_name = _("event participant")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(client__isnull=False)
+                | models.Q(contact__isnull=False),
+                name="crm_eventparticipant_client_or_contact",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.client_id}/{self.contact_id}"
+
+
+class Touch(models.Model):
+    """One marketing touch of a client: a record (interaction, lead, deal,
+    claim, event participation) with its channel/event/reason, appended by
+    the services. The earliest is the client's first touch (P6)."""
+
+    client = models.ForeignKey(
+        "parties.Client", on_delete=models.CASCADE, related_name="crm_touches"
+    )
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_touches",
+    )
+    event = models.ForeignKey(
+        MarketingEvent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="touches",
+    )
+    reason = models.ForeignKey(
+        ContactReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="touches",
+    )
+    source_type = models.CharField(max_length=64)
+    source_id = models.BigIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("marketing touch")
+        indexes = [models.Index(fields=["client", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.source_type}:{self.source_id}"
+
+
+class LeadForm(TimeStampedModel):
+    """A public web form (`/public/lead-form/<key>/`) that creates leads."""
+
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_lead_forms",
+        verbose_name=_("default channel"),
+    )
+    event = models.ForeignKey(
+        MarketingEvent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_forms",
+        verbose_name=_("default marketing event"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_lead_forms",
+        verbose_name=_("default owner"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("lead form")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(TimeStampedModel):
+    """An unqualified enquiry: not yet a client (CRM-3)."""
+
+    class Source(models.TextChoices):
+        WEB_FORM = "web_form", _("Web form")
+        API = "api", _("API")
+        EMAIL = "email", _("Email")
+        IMPORT = "import", _("Import")
+        MANUAL = "manual", _("Manual")
+
+    class State(models.TextChoices):
+        NEW = "new", _("New")
+        QUALIFIED = "qualified", _("Qualified")
+        DISQUALIFIED = "disqualified", _("Disqualified")
+
+    number = models.CharField(_("number"), max_length=40, blank=True)
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    person_name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    source = models.CharField(
+        _("source"), max_length=12, choices=Source.choices, default=Source.MANUAL
+    )
+    channel = models.ForeignKey(
+        "parties.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_leads",
+        verbose_name=_("channel"),
+    )
+    marketing_event = models.ForeignKey(
+        MarketingEvent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        verbose_name=_("marketing event"),
+    )
+    reason = models.ForeignKey(
+        ContactReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        verbose_name=_("reason for contact"),
+    )
+    form = models.ForeignKey(
+        LeadForm,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("web form"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="crm_leads",
+        verbose_name=_("owner"),
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.NEW
+    )
+    disqualify_reason = models.TextField(_("disqualification reason"), blank=True)
+    client = models.ForeignKey(
+        "parties.Client",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_leads",
+        verbose_name=_("client"),
+    )
+    deal = models.ForeignKey(
+        Deal,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        verbose_name=_("deal"),
+    )
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        permissions = [("view_all_leads", _("Can see the leads of all users"))]
+        indexes = [
+            models.Index(fields=["state", "-created_at"]),
+            models.Index(fields=["owner", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.company_name or self.person_name or self.email or self.phone
+
+
+class UnmetDemandReason(TimeStampedModel):
+    """Why a client's demand (a deal line) was not met (configurable list)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("unmet demand reason")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DealLine(models.Model):
+    """A product (or free text) the client wants in a deal (CRM-4)."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=1)
+    product = models.ForeignKey(
+        "catalog.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="crm_deal_lines",
+        verbose_name=_("product"),
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    quantity = QuantityField(_("quantity"), default=1)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    price = AmountField(_("expected price"), null=True, blank=True)
+    dropped = models.BooleanField(_("dropped"), default=False)
+    unmet_reason = models.ForeignKey(
+        UnmetDemandReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        verbose_name=_("unmet demand reason"),
+    )
+    unmet_note = models.TextField(_("unmet demand note"), blank=True)
+
+    class Meta:
+        ordering = ["deal", "position", "id"]
+        verbose_name = _("deal line")
+
+    def __str__(self) -> str:
+        return self.description or str(self.product_id)

@@ -22,7 +22,11 @@ from satu.crm.models import (
     Stage,
     StageRule,
 )
-from satu.parties.queries import clients_visible_to, search_terms
+from satu.parties.queries import (
+    clients_visible_to,
+    search_terms,
+    segment_client_ids,
+)
 
 SUBJECT_DEAL = "crm.deal"
 SUBJECT_INTERACTION = "crm.interaction"
@@ -109,8 +113,11 @@ def deal_list(
     owner_id: int | None = None,
     client_id: int | None = None,
     search: str = "",
+    segment_id: int | None = None,
 ) -> QuerySet[Deal]:
     qs = deals_visible_to(actor)
+    if segment_id:
+        qs = qs.filter(client_id__in=segment_client_ids(segment_id))
     if kind_id:
         qs = qs.filter(kind_id=kind_id)
     if stage_id:
@@ -252,8 +259,11 @@ def interaction_list(
     subject_type: str = "",
     subject_id: int | None = None,
     search: str = "",
+    segment_id: int | None = None,
 ) -> QuerySet[Interaction]:
     qs = interactions_visible_to(actor)
+    if segment_id:
+        qs = qs.filter(client_id__in=segment_client_ids(segment_id))
     if client_id:
         qs = qs.filter(client_id=client_id)
     if kind:
@@ -420,8 +430,11 @@ def claim_list(
     client_id: int | None = None,
     overdue: bool | None = None,
     search: str = "",
+    segment_id: int | None = None,
 ) -> QuerySet[Claim]:
     qs = claims_visible_to(actor)
+    if segment_id:
+        qs = qs.filter(client_id__in=segment_client_ids(segment_id))
     if state:
         qs = qs.filter(state=state)
     if category_id:
@@ -545,8 +558,11 @@ def task_list(
     responsible_id: int | None = None,
     client_id: int | None = None,
     overdue: bool | None = None,
+    segment_id: int | None = None,
 ) -> QuerySet[Task]:
     qs = tasks_visible_to(actor)
+    if segment_id:
+        qs = qs.filter(client_id__in=segment_client_ids(segment_id))
     if state:
         qs = qs.filter(state=state)
     if responsible_id:
@@ -574,14 +590,21 @@ def tasks_overdue(actor) -> QuerySet[Task]:
     return task_list(actor=actor, responsible_id=actor.pk, overdue=True)
 
 
-def my_tasks(*, actor) -> dict:
+def my_tasks(*, actor, segment_id: int | None = None) -> dict:
     """The actor's open tasks split into overdue / today / upcoming."""
     now = timezone.now()
     local = timezone.localtime(now)
     end_of_day = timezone.make_aware(
         datetime.combine(local.date() + timedelta(days=1), time.min)
     )
-    qs = list(task_list(actor=actor, state=Task.State.OPEN, responsible_id=actor.pk))
+    qs = list(
+        task_list(
+            actor=actor,
+            state=Task.State.OPEN,
+            responsible_id=actor.pk,
+            segment_id=segment_id,
+        )
+    )
     return {
         "overdue": [t for t in qs if t.due_at < now],
         "today": [t for t in qs if now <= t.due_at < end_of_day],
@@ -631,8 +654,19 @@ def notifications(*, actor) -> list[dict]:
 def calendar_week(*, actor, monday) -> list[dict]:
     """Seven days from `monday` (a date), each with the actor's tasks and
     planned interactions due that day, in time order."""
-    start = timezone.make_aware(datetime.combine(monday, time.min))
-    end = start + timedelta(days=7)
+    return _calendar_days(actor=actor, first=monday, count=7)
+
+
+def calendar_day(*, actor, day) -> dict:
+    """One day (a date) with the actor's tasks and planned interactions, in
+    time order: `{"date", "items": [{"type", "at", "obj"}]}`."""
+    return _calendar_days(actor=actor, first=day, count=1)[0]
+
+
+def _calendar_days(*, actor, first, count: int) -> list[dict]:
+    monday = first
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    end = timezone.make_aware(datetime.combine(first + timedelta(days=count), time.min))
     tasks = (
         task_list(actor=actor, responsible_id=actor.pk)
         .filter(due_at__gte=start, due_at__lt=end)
@@ -646,7 +680,7 @@ def calendar_week(*, actor, monday) -> list[dict]:
         .select_related("client")
         .distinct()
     )
-    days = [{"date": monday + timedelta(days=n), "items": []} for n in range(7)]
+    days = [{"date": monday + timedelta(days=n), "items": []} for n in range(count)]
     for t in tasks:
         day = timezone.localtime(t.due_at).date()
         days[(day - monday).days]["items"].append(
@@ -710,3 +744,495 @@ def tasks_reminder_due() -> QuerySet[Task]:
         .select_related("responsible", "client")
         .order_by("responsible_id", "due_at", "id")
     )
+
+
+# ============================================ marketing, attribution, leads
+# (CRM-3, CRM-4 lines, CRM-6, P6)
+
+from collections.abc import Callable  # noqa: E402
+
+from django.db.models import (  # noqa: E402
+    BigIntegerField,
+    Case,
+    Min,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce  # noqa: E402
+from django.utils.translation import gettext_lazy as _lazy  # noqa: E402
+
+from satu.core.money import money_round  # noqa: E402
+from satu.crm.models import (  # noqa: E402
+    DealLine,
+    EventParticipant,
+    Lead,
+    LeadForm,
+    MarketingCost,
+    MarketingEvent,
+    Touch,
+    UnmetDemandReason,
+)
+from satu.parties.models import Channel  # noqa: E402
+
+SUBJECT_LEAD = "crm.lead"
+ROI_MODELS = ("first", "last")
+
+
+def marketing_event_list(
+    *, search: str = "", kind: str = "", date_from=None, date_to=None
+) -> QuerySet[MarketingEvent]:
+    """Events (all visible to whoever may view events), latest first, with
+    their total recorded cost and participant count."""
+    qs = MarketingEvent.objects.all()
+    for term in search_terms(search):
+        qs = qs.filter(name__icontains=term)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if date_from:
+        qs = qs.filter(ends_on__gte=date_from)
+    if date_to:
+        qs = qs.filter(starts_on__lte=date_to)
+    cost = (
+        MarketingCost.objects.filter(event=OuterRef("pk"))
+        .values("event")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    participants = (
+        EventParticipant.objects.filter(event=OuterRef("pk"))
+        .values("event")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        qs.select_related("channel", "channel__parent", "responsible")
+        .annotate(
+            cost_total=Subquery(cost),
+            participant_count=Coalesce(Subquery(participants), 0),
+        )
+        .order_by("-starts_on", "-id")
+    )
+
+
+def marketing_event_get(*, event_id) -> MarketingEvent:
+    event = (
+        marketing_event_list()
+        .filter(pk=_pk(event_id, _("Marketing event not found.")))
+        .first()
+    )
+    if event is None:
+        raise NotFound(_("Marketing event not found."))
+    return event
+
+
+def marketing_events_active() -> QuerySet[MarketingEvent]:
+    """Events for pickers (recent first)."""
+    return MarketingEvent.objects.order_by("-starts_on", "name")
+
+
+def event_participants(*, event: MarketingEvent) -> list[EventParticipant]:
+    return list(event.participants.select_related("client", "contact").order_by("id"))
+
+
+def marketing_cost_list(
+    *,
+    event_id: int | None = None,
+    channel_id: int | None = None,
+    channel_only: bool = False,
+    date_from=None,
+    date_to=None,
+) -> QuerySet[MarketingCost]:
+    qs = MarketingCost.objects.select_related(
+        "event", "channel", "channel__parent"
+    ).order_by("-date", "-id")
+    if event_id:
+        qs = qs.filter(event_id=event_id)
+    if channel_id:
+        qs = qs.filter(channel_id=channel_id)
+    if channel_only:
+        qs = qs.filter(event__isnull=True)
+    if date_from:
+        qs = qs.filter(date__gte=date_from)
+    if date_to:
+        qs = qs.filter(date__lte=date_to)
+    return qs
+
+
+def channel_get(*, channel_id) -> Channel:
+    channel = (
+        Channel.objects.select_related("parent")
+        .filter(pk=_pk(channel_id, _("Channel not found.")))
+        .first()
+    )
+    if channel is None:
+        raise NotFound(_("Channel not found."))
+    return channel
+
+
+def channel_tree() -> list[dict]:
+    """All channels in tree order: [{"channel", "depth", "ids"}], `ids` being
+    the channel and all its descendants (one query)."""
+    channels = list(Channel.objects.order_by("name", "id"))
+    children: dict[int | None, list[Channel]] = {}
+    for channel in channels:
+        children.setdefault(channel.parent_id, []).append(channel)
+    rows: list[dict] = []
+
+    def walk(parent_id, depth):
+        for channel in children.get(parent_id, []):
+            row = {"channel": channel, "depth": depth, "ids": {channel.pk}}
+            rows.append(row)
+            start = len(rows)
+            walk(channel.pk, depth + 1)
+            for sub in rows[start:]:
+                row["ids"].add(sub["channel"].pk)
+
+    walk(None, 0)
+    return rows
+
+
+TOUCH_SOURCES = {
+    "crm.lead": _lazy("Lead"),
+    "crm.deal": _lazy("Deal"),
+    "crm.interaction": _lazy("Interaction"),
+    "crm.claim": _lazy("Claim"),
+    "crm.eventparticipant": _lazy("Event registration"),
+}
+
+
+def client_touches(*, client) -> list[Touch]:
+    """The client's marketing touches, earliest (the first touch) first;
+    each carries `source_label` (what kind of record made it)."""
+    touches = list(
+        Touch.objects.filter(client=client)
+        .select_related("channel", "channel__parent", "event", "reason")
+        .order_by("at", "id")
+    )
+    for touch in touches:
+        touch.source_label = TOUCH_SOURCES.get(touch.source_type, touch.source_type)
+    return touches
+
+
+# ---------------------------------------------------------------- ROI
+
+RevenueSource = Callable[..., list[dict]]
+_revenue_sources: list[RevenueSource] = []
+
+
+def register_revenue_source(fn: RevenueSource) -> None:
+    """Add a revenue source to marketing ROI.
+
+    `fn(*, model, date_from, date_to, currency)` returns rows
+    `{"event_id": int | None, "channel_id": int | None, "amount": Decimal}`:
+    revenue in `currency` earned in [date_from, date_to], attributed by
+    `model` ("first": the client's first touch; "last": the document's own
+    channel/event, else the client's latest touch before it). Won deals are
+    the built-in source; sales registers invoiced orders the same way (from
+    its AppConfig.ready). A source should answer with one aggregate query."""
+    if fn not in _revenue_sources:
+        _revenue_sources.append(fn)
+
+
+def _touch_attr(model: str, field: str, before=None):
+    """Subquery: `field` of the client's first touch (model "first") or of
+    its latest touch at or before `before` (model "last") that names a
+    channel or an event."""
+    touches = Touch.objects.filter(client=OuterRef("client_id")).filter(
+        Q(channel__isnull=False) | Q(event__isnull=False)
+    )
+    if model == "first":
+        touches = touches.order_by("at", "id")
+    else:
+        touches = touches.filter(at__lte=before).order_by("-at", "-id")
+    return Subquery(touches.values(field)[:1])
+
+
+def won_deal_revenue(*, model: str, date_from, date_to, currency: str) -> list[dict]:
+    """Revenue of deals won in the period, in `currency`, attributed to an
+    event/channel (one aggregate query)."""
+    qs = Deal.objects.filter(
+        status=Deal.Status.WON,
+        currency=currency,
+        amount__isnull=False,
+        closed_at__date__gte=date_from,
+        closed_at__date__lte=date_to,
+    )
+    if model == "first":
+        qs = qs.annotate(
+            attr_event=_touch_attr("first", "event_id"),
+            attr_channel=_touch_attr("first", "channel_id"),
+        )
+    else:
+        own = Q(marketing_event__isnull=False) | Q(channel__isnull=False)
+        qs = qs.annotate(
+            attr_event=Case(
+                When(own, then=F("marketing_event_id")),
+                default=_touch_attr("last", "event_id", OuterRef("closed_at")),
+                output_field=BigIntegerField(),
+            ),
+            attr_channel=Case(
+                When(
+                    own,
+                    then=Coalesce(
+                        "channel_id",
+                        "marketing_event__channel_id",
+                        output_field=BigIntegerField(),
+                    ),
+                ),
+                default=_touch_attr("last", "channel_id", OuterRef("closed_at")),
+                output_field=BigIntegerField(),
+            ),
+        )
+    rows = (
+        qs.values("attr_event", "attr_channel")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    return [
+        {
+            "event_id": r["attr_event"],
+            "channel_id": r["attr_channel"],
+            "amount": r["amount"],
+        }
+        for r in rows
+    ]
+
+
+register_revenue_source(won_deal_revenue)
+
+
+def _roi(revenue: Decimal, cost: Decimal) -> Decimal | None:
+    if not cost:
+        return None
+    return ((revenue - cost) / cost).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def marketing_roi(
+    *, model: str = "first", date_from, date_to, currency: str = "IDR"
+) -> dict:
+    """ROI per marketing event and per channel in [date_from, date_to].
+
+    cost = cost lines dated in the period (a channel's cost includes its
+    sub-channels and the events of those channels); revenue = the registered
+    revenue sources (won deals) attributed by `model` ("first"/"last");
+    ROI = (revenue − cost) / cost, None without cost. Amounts are exact
+    Decimals rounded to the currency. Rows with neither cost nor revenue are
+    left out. Returns {"events": [...], "channels": [...], "totals": {...},
+    "unattributed": Decimal}."""
+    costs = (
+        MarketingCost.objects.filter(
+            currency=currency, date__gte=date_from, date__lte=date_to
+        )
+        .values("event_id", "channel_id", "event__channel_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    event_cost: dict[int, Decimal] = {}
+    channel_cost: dict[int, Decimal] = {}
+    total_cost = Decimal(0)
+    for row in costs:
+        total_cost += row["total"]
+        if row["event_id"]:
+            event_cost[row["event_id"]] = (
+                event_cost.get(row["event_id"], Decimal(0)) + row["total"]
+            )
+        channel = row["channel_id"] or row["event__channel_id"]
+        if channel:
+            channel_cost[channel] = channel_cost.get(channel, Decimal(0)) + row["total"]
+    event_rev: dict[int, Decimal] = {}
+    channel_rev: dict[int, Decimal] = {}
+    total_rev = unattributed = Decimal(0)
+    for source in _revenue_sources:
+        for row in source(
+            model=model, date_from=date_from, date_to=date_to, currency=currency
+        ):
+            amount = row["amount"] or Decimal(0)
+            total_rev += amount
+            if row["event_id"]:
+                event_rev[row["event_id"]] = (
+                    event_rev.get(row["event_id"], Decimal(0)) + amount
+                )
+            if row["channel_id"]:
+                channel_rev[row["channel_id"]] = (
+                    channel_rev.get(row["channel_id"], Decimal(0)) + amount
+                )
+            if not row["event_id"] and not row["channel_id"]:
+                unattributed += amount
+
+    def line(cost: Decimal, revenue: Decimal) -> dict:
+        cost, revenue = money_round(cost, currency), money_round(revenue, currency)
+        return {"cost": cost, "revenue": revenue, "roi": _roi(revenue, cost)}
+
+    events = []
+    ids = set(event_cost) | set(event_rev)
+    for event in MarketingEvent.objects.filter(pk__in=ids).order_by("-starts_on"):
+        events.append(
+            {
+                "event_id": event.pk,
+                "name": event.name,
+                "kind": event.kind,
+                **line(
+                    event_cost.get(event.pk, Decimal(0)),
+                    event_rev.get(event.pk, Decimal(0)),
+                ),
+            }
+        )
+    channels = []
+    for row in channel_tree():
+        cost = sum((channel_cost.get(i, Decimal(0)) for i in row["ids"]), Decimal(0))
+        revenue = sum((channel_rev.get(i, Decimal(0)) for i in row["ids"]), Decimal(0))
+        if cost or revenue:
+            channels.append(
+                {
+                    "channel_id": row["channel"].pk,
+                    "name": row["channel"].name,
+                    "parent_id": row["channel"].parent_id,
+                    "depth": row["depth"],
+                    **line(cost, revenue),
+                }
+            )
+    return {
+        "model": model,
+        "currency": currency,
+        "date_from": date_from,
+        "date_to": date_to,
+        "events": events,
+        "channels": channels,
+        "totals": line(total_cost, total_rev),
+        "unattributed": money_round(unattributed, currency),
+    }
+
+
+# ---------------------------------------------------------------- leads
+
+
+def leads_visible_to(actor) -> QuerySet[Lead]:
+    """Record rule: a head of sales (sees all clients) or a marketer sees
+    every lead; a manager sees the leads he owns."""
+    qs = Lead.objects.all()
+    if not actor.is_active:
+        return qs.none()
+    if actor.has_perm("parties.view_all_clients") or actor.has_perm(
+        "crm.view_all_leads"
+    ):
+        return qs
+    return qs.filter(owner=actor)
+
+
+def lead_list(
+    *,
+    actor,
+    search: str = "",
+    state: str = "",
+    source: str = "",
+    owner_id: int | None = None,
+    channel_id: int | None = None,
+) -> QuerySet[Lead]:
+    qs = leads_visible_to(actor)
+    for term in search_terms(search):
+        qs = qs.filter(
+            Q(company_name__icontains=term)
+            | Q(person_name__icontains=term)
+            | Q(email__icontains=term)
+            | Q(phone__contains=term)
+            | Q(number__icontains=term)
+        )
+    if state:
+        qs = qs.filter(state=state)
+    if source:
+        qs = qs.filter(source=source)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    if channel_id:
+        qs = qs.filter(channel_id=channel_id)
+    return qs.select_related(
+        "owner",
+        "channel",
+        "channel__parent",
+        "marketing_event",
+        "reason",
+        "client",
+        "deal",
+        "form",
+    ).order_by("-created_at", "-id")
+
+
+def lead_get(*, actor, lead_id) -> Lead:
+    lead = lead_list(actor=actor).filter(pk=_pk(lead_id, _("Lead not found."))).first()
+    if lead is None:
+        raise NotFound(_("Lead not found."))
+    return lead
+
+
+def lead_duplicates(*, lead: Lead) -> list[dict]:
+    """Clients that look like the lead's business (for the qualify screen)."""
+    from satu.parties.queries import client_duplicates
+
+    return client_duplicates(
+        name=lead.company_name or lead.person_name, phone=lead.phone, email=lead.email
+    )
+
+
+def lead_forms() -> QuerySet[LeadForm]:
+    return LeadForm.objects.select_related("channel", "event", "owner").order_by(
+        "name", "id"
+    )
+
+
+def lead_form_public(*, key: str) -> LeadForm:
+    form = LeadForm.objects.filter(key=key, is_active=True).first()
+    if form is None:
+        from satu.crm.errors import LeadFormClosed
+
+        raise LeadFormClosed()
+    return form
+
+
+# ---------------------------------------------------------------- deal lines
+
+
+def deal_lines(*, deal: Deal) -> list[DealLine]:
+    return list(
+        deal.lines.select_related("product", "unmet_reason").order_by("position", "id")
+    )
+
+
+def unmet_demand_reasons(*, active_only: bool = True) -> QuerySet[UnmetDemandReason]:
+    qs = UnmetDemandReason.objects.all()
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def unmet_demand_stats(*, date_from, date_to) -> list[dict]:
+    """Dropped/unmet lines of deals created in the period, by reason."""
+    return list(
+        DealLine.objects.filter(
+            unmet_reason__isnull=False,
+            deal__created_at__date__gte=date_from,
+            deal__created_at__date__lte=date_to,
+        )
+        .values("unmet_reason_id", "unmet_reason__name")
+        .annotate(count=Count("id"), first=Min("deal__created_at"))
+        .order_by("-count")
+    )
+
+
+# ---------------------------------------------------------------- deal page
+# Higher apps (sales: quotes and orders) add blocks to the deal page without
+# crm importing them, like the client card's sections in parties.
+
+DEAL_SECTIONS: dict[str, tuple[int, object]] = {}
+
+
+def register_deal_section(code: str, provider, *, order: int = 100) -> None:
+    """Register `provider(actor, deal) -> parties.queries.CardSection | None`."""
+    DEAL_SECTIONS[code] = (order, provider)
+
+
+def deal_sections(*, actor, deal) -> list:
+    sections = []
+    for _order, provider in sorted(DEAL_SECTIONS.values(), key=lambda item: item[0]):
+        section = provider(actor, deal)
+        if section is not None:
+            sections.append(section)
+    return sections

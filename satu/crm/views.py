@@ -33,6 +33,7 @@ from satu.crm.forms import (
 )
 from satu.crm.models import Deal, DealKind, Interaction
 from satu.parties import queries as parties_queries
+from satu.parties.segments import segment_filter
 
 PAGE_SIZE = 50
 view_deal = permission_required("crm.view_deal", raise_exception=True)
@@ -105,14 +106,17 @@ def deal_list(request):
             "status": data.get("status") or "",
             "owner_id": data["owner"].pk if data.get("owner") else None,
         }
-    qs = queries.deal_list(actor=request.user, **filters)
+    segment = segment_filter(request, actor=request.user)
+    qs = queries.deal_list(
+        actor=request.user, segment_id=segment.pk if segment else None, **filters
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
         request,
         "crm/deal_list.html",
-        {"form": form, "page": page, "query": params.urlencode()},
+        {"form": form, "page": page, "query": params.urlencode(), "segment": segment},
     )
 
 
@@ -213,6 +217,7 @@ def deal_detail(request, pk: int):
         "can_override": request.user.has_perm("crm.override_stage_rules"),
         "in_work": deal.status == Deal.Status.IN_WORK,
         "process_driven": deal.kind.control_mode == DealKind.ControlMode.PROCESS,
+        "deal_sections": queries.deal_sections(actor=request.user, deal=deal),
     }
     return render(request, "crm/deal_detail.html", context)
 
@@ -344,12 +349,14 @@ def deal_reopen(request, pk: int):
 @view_interaction
 def interaction_list(request):
     _feature(request)
+    segment = segment_filter(request, actor=request.user)
     qs = queries.interaction_list(
         actor=request.user,
         state=request.GET.get("state", "")
         if request.GET.get("state") in Interaction.State.values
         else "",
         search=request.GET.get("q", "")[:200],
+        segment_id=segment.pk if segment else None,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
@@ -357,7 +364,12 @@ def interaction_list(request):
     return render(
         request,
         "crm/interaction_list.html",
-        {"page": page, "query": params.urlencode(), "states": Interaction.State},
+        {
+            "page": page,
+            "query": params.urlencode(),
+            "states": Interaction.State,
+            "segment": segment,
+        },
     )
 
 
@@ -487,8 +499,12 @@ view_task = permission_required("crm.view_task", raise_exception=True)
 def task_list(request):
     """The "My tasks" page: overdue / today / upcoming, reminders, calendar links."""
     _feature(request)
+    segment = segment_filter(request, actor=request.user)
     context = {
-        "sections": queries.my_tasks(actor=request.user),
+        "segment": segment,
+        "sections": queries.my_tasks(
+            actor=request.user, segment_id=segment.pk if segment else None
+        ),
         "notifications": queries.notifications(actor=request.user),
         "feeds": queries.calendar_feeds(actor=request.user),
         "can_add": request.user.has_perm("crm.add_task"),
@@ -635,8 +651,13 @@ def _iso_week(day: _date) -> str:
 @require_GET
 @view_task
 def task_calendar(request):
-    """The actor's week: tasks and planned interactions per day."""
+    """The actor's week: tasks and planned interactions per day
+    (`?view=day&date=YYYY-MM-DD`: one day, hour by hour)."""
     _feature(request)
+    if request.GET.get("view") == "day":
+        from satu.crm.views_calendar import calendar_day
+
+        return calendar_day(request)
     monday = _week_start(request.GET.get("week", ""))
     context = {
         "days": queries.calendar_week(actor=request.user, monday=monday),
@@ -721,14 +742,17 @@ def claim_list(request):
             ),
             "overdue": True if data.get("overdue") else None,
         }
-    qs = queries.claim_list(actor=request.user, **filters)
+    segment = segment_filter(request, actor=request.user)
+    qs = queries.claim_list(
+        actor=request.user, segment_id=segment.pk if segment else None, **filters
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
         request,
         "crm/claim_list.html",
-        {"form": form, "page": page, "query": params.urlencode()},
+        {"form": form, "page": page, "query": params.urlencode(), "segment": segment},
     )
 
 

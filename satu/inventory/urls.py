@@ -1,3 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from satu.inventory import views
+
+urlpatterns = [
+    path("stock/", views.stock_list, name="stock_list"),
+    path("stock/export.<str:fmt>", views.stock_export, name="stock_export"),
+    path("stock/product/<int:pk>/", views.stock_product, name="stock_product"),
+    path("warehouses/", views.warehouse_list, name="warehouse_list"),
+    path("warehouses/<int:pk>/", views.warehouse_detail, name="warehouse_detail"),
+    path("transfers/", views.transfer_list, name="transfer_list"),
+    path("transfers/new/", views.transfer_create, name="transfer_create"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),
+    path(
+        "transfers/<int:pk>/<str:action>/",
+        views.transfer_action,
+        name="transfer_action",
+    ),
+    path("inventory-counts/", views.count_list, name="count_list"),
+    path("inventory-counts/<int:pk>/", views.count_detail, name="count_detail"),
+]

@@ -177,6 +177,7 @@ class ClientFilters(Schema):
     group_id: int | None = _optional_id()
     channel_id: int | None = _optional_id()
     archived: bool = Field(False, description="List archived clients instead.")
+    segment_id: int | None = _optional_id(description="Members of this segment.")
 
 
 class MergeIn(Schema):
@@ -360,6 +361,7 @@ class ContactLinkIn(Schema):
 class ContactFilters(Schema):
     search: str = Field("", max_length=200)
     client_id: int | None = _optional_id()
+    segment_id: int | None = _optional_id(description="Contacts of this segment.")
 
 
 # ----------------------------------------------------------- schemas: counterparties
@@ -488,6 +490,7 @@ def list_clients(request, filters: Query[ClientFilters]):
         channel_id=filters.channel_id,
         archived=filters.archived,
         custom=_custom_filters(request),
+        segment_id=filters.segment_id,
     ).prefetch_related("groups")
 
 
@@ -663,7 +666,10 @@ def list_contacts(request, filters: Query[ContactFilters]):
     """Contact persons the caller may see (acting for his clients or created
     by him), by name; `search` matches name, position, phone and email."""
     return queries.contact_list(
-        actor=request.auth, search=filters.search, client_id=filters.client_id
+        actor=request.auth,
+        search=filters.search,
+        client_id=filters.client_id,
+        segment_id=filters.segment_id,
     )
 
 
@@ -725,3 +731,150 @@ def list_channels(request):
 def post_channel(request, payload: ChannelIn):
     channel = services.channel_create(actor=request.auth, **payload.model_dump())
     return Status(201, channel)
+
+
+# ------------------------------------------------------------------ segments
+# Segments are client groups (ADR 009); /client-groups stays for pickers.
+
+SegmentKind = Literal["manual", "rule"]
+RULES_DOC = (
+    '{"groups": [[{"field": "status", "operator": "eq", "value": "client"}, '
+    "...], ...]}: the conditions of one inner list must all hold, a client "
+    "matching any inner list is a member. Fields and operators: "
+    "GET /api/v1/segments/fields."
+)
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    description: str
+    kind: SegmentKind
+    rules: dict
+    is_active: bool
+    member_count: int = Field(description="Members at the last recompute.")
+    members: int = Field(description="Members stored now.")
+    recomputed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SegmentIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field("", max_length=2000)
+    kind: SegmentKind = "manual"
+    rules: dict | None = Field(None, description=RULES_DOC)
+    client_ids: list[ObjectId] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="First members of a manual segment.",
+    )
+
+
+class SegmentPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=2000)
+    kind: SegmentKind | None = None
+    rules: dict | None = Field(None, description=RULES_DOC)
+    is_active: bool | None = None
+    version: int | None = None
+
+
+class SegmentFilters(Schema):
+    search: str = Field("", max_length=100)
+    kind: SegmentKind | None = None
+    active: bool | None = None
+
+
+class SegmentMembersIn(Schema):
+    add: list[ObjectId] = Field(default_factory=list, max_length=1000)
+    remove: list[ObjectId] = Field(default_factory=list, max_length=1000)
+
+
+class SegmentRecomputeOut(Schema):
+    members: int
+    added: int
+    removed: int
+
+
+class SegmentFieldOut(Schema):
+    code: str
+    label: str
+    type: str
+    operators: list[dict]
+    choices: list[dict]
+
+
+@router.get("/segments", response=list[SegmentOut])
+@paginate
+def list_segments(request, filters: Query[SegmentFilters]):
+    """Segments (manual and rule client groups), by name."""
+    return queries.segment_list(
+        actor=request.auth,
+        search=filters.search,
+        kind=filters.kind or "",
+        active=filters.active,
+    )
+
+
+@router.get("/segments/fields", response=list[SegmentFieldOut])
+def list_segment_fields(request):
+    """What a rule may test: each field with its operators (and whether they
+    take a value: one, list, text, int, date, number or null) and choices."""
+    from satu.parties import segments
+
+    return segments.field_catalogue()
+
+
+@router.post("/segments", response={201: SegmentOut})
+def post_segment(request, payload: SegmentIn):
+    """Create a segment; a rule segment's members are computed at once. A rule
+    on an unknown field, or an operator/value the field does not take,
+    answers 422 `parties.segment_rule_invalid` and nothing is stored."""
+    segment = services.segment_create(actor=request.auth, **payload.model_dump())
+    return Status(201, queries.segment_get(actor=request.auth, segment_id=segment.pk))
+
+
+@router.get("/segments/{segment_id}", response=SegmentOut)
+def get_segment(request, segment_id: int):
+    return queries.segment_get(actor=request.auth, segment_id=segment_id)
+
+
+@router.patch("/segments/{segment_id}", response=SegmentOut)
+def patch_segment(request, segment_id: int, payload: SegmentPatch):
+    """Change the fields given; new rules are checked and the members
+    recomputed. With `version`, a stale edit answers 409."""
+    changes = payload.model_dump(exclude_unset=True)
+    services.segment_update(actor=request.auth, segment_id=segment_id, **changes)
+    return queries.segment_get(actor=request.auth, segment_id=segment_id)
+
+
+@router.post("/segments/{segment_id}/recompute", response=SegmentRecomputeOut)
+def recompute_segment(request, segment_id: int):
+    """Recompute a rule segment's stored members now (409 for a manual one)."""
+    queries.segment_get(actor=request.auth, segment_id=segment_id)
+    return services.segment_recompute(actor=request.auth, segment_id=segment_id)
+
+
+@router.get("/segments/{segment_id}/members", response=list[ClientOut])
+@paginate
+def list_segment_members(request, segment_id: int):
+    """The stored members the caller may see, by name."""
+    segment = queries.segment_get(actor=request.auth, segment_id=segment_id)
+    return queries.segment_members(
+        actor=request.auth, segment=segment
+    ).prefetch_related("groups")
+
+
+@router.post("/segments/{segment_id}/members", response=SegmentOut)
+def post_segment_members(request, segment_id: int, payload: SegmentMembersIn):
+    """Add clients to / remove them from a manual segment."""
+    queries.segment_get(actor=request.auth, segment_id=segment_id)
+    services.segment_members_change(
+        actor=request.auth,
+        segment_id=segment_id,
+        add=payload.add,
+        remove=payload.remove,
+    )
+    return queries.segment_get(actor=request.auth, segment_id=segment_id)

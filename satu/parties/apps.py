@@ -14,6 +14,16 @@ class PartiesConfig(AppConfig):
 
         imports.register()  # the import job handler, also in the worker
 
+        from satu.core.schedules import register_schedule
+        from satu.parties import tasks
+
+        register_schedule(
+            "parties.segments_recompute",
+            "0 * * * *",
+            tasks.recompute_rule_segments,
+            _("Recompute rule segments"),
+        )
+
         features.register(
             "contacts",
             _("Contact persons"),

@@ -32,3 +32,20 @@ class ClientArchived(DomainError):
     code = "parties.client_archived"
     http_status = 409
     default_message = _("This client is archived; restore it first.")
+
+
+class SegmentRuleInvalid(DomainError):
+    """A segment rule names an unknown field, an operator the field does not
+    offer, or a value of the wrong kind; `fields` says which condition."""
+
+    code = "parties.segment_rule_invalid"
+    http_status = 422
+    default_message = _("The segment rules are not valid.")
+
+
+class SegmentNotEditable(DomainError):
+    code = "parties.segment_not_editable"
+    http_status = 409
+    default_message = _(
+        "The members of a rule segment are computed; change its rules instead."
+    )

@@ -123,7 +123,9 @@ class ClientForm(CustomFieldsMixin, forms.Form):
                 "kind": client.kind,
                 "status": client.status,
                 "owner": client.owner_id,
-                "groups": [g.pk for g in client.groups.all()],
+                "groups": [
+                    g.pk for g in client.groups.all() if g.kind == g.Kind.MANUAL
+                ],
                 "source_channel": client.source_channel_id,
                 "phone": client.phone,
                 "email": client.email,
@@ -145,7 +147,9 @@ class ClientForm(CustomFieldsMixin, forms.Form):
             self.fields["owner"].queryset = queries.owner_choices()
         else:
             del self.fields["owner"]
-        self.fields["groups"].queryset = queries.client_groups()
+        self.fields["groups"].queryset = queries.client_groups().filter(
+            kind="manual", is_active=True
+        )
         self.fields["source_channel"].queryset = queries.channels()
         self.add_custom_fields(client.custom if client is not None else None)
 
@@ -225,15 +229,19 @@ class ClientFilterForm(forms.Form):
         label=_("Manager"), queryset=None, required=False, empty_label=_("Any")
     )
     group = forms.ModelChoiceField(
-        label=_("Group"), queryset=None, required=False, empty_label=_("Any")
+        label=_("Segment"), queryset=None, required=False, empty_label=_("Any")
     )
     channel = forms.ModelChoiceField(
         label=_("Channel"), queryset=None, required=False, empty_label=_("Any")
     )
     archived = forms.BooleanField(label=_("Archived"), required=False)
 
-    def __init__(self, *args, actor, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, actor, **kwargs):
+        if data is not None and data.get("segment") and not data.get("group"):
+            # `?segment=<id>` (the link every list shares) is this filter.
+            data = data.copy()
+            data["group"] = data["segment"]
+        super().__init__(data, *args, **kwargs)
         if queries.sees_all_clients(actor):
             self.fields["owner"].queryset = queries.owner_choices()
         else:

@@ -44,12 +44,32 @@ class Company(TimeStampedModel):
 
 
 class ClientGroup(TimeStampedModel):
+    """A segment (CRM-8): a manual group of clients, or a rule segment whose
+    members are computed from `rules` and stored in the same `Client.groups`
+    table so lists, reports and mailings cut by it with one subquery
+    (ADR 009, `satu.parties.segments`)."""
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        RULE = "rule", _("By rules")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=Kind.choices, default=Kind.MANUAL
+    )
+    # {"groups": [[{"field", "operator", "value"}, ...], ...]}: the conditions
+    # of one inner list must all hold (AND); any inner list may hold (OR).
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    member_count = models.PositiveIntegerField(_("members"), default=0)
+    recomputed_at = models.DateTimeField(_("recomputed"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("client group")
+        indexes = [models.Index(fields=["kind", "is_active"])]
 
     def __str__(self) -> str:
         return self.name

@@ -89,6 +89,7 @@ def client_list(
     channel_id: int | None = None,
     archived: bool = False,
     custom: dict | None = None,
+    segment_id: int | None = None,
 ) -> QuerySet[Client]:
     qs = clients_visible_to(actor).filter(is_archived=archived, merged_into=None)
     for term in search_terms(search):
@@ -101,6 +102,8 @@ def client_list(
         qs = qs.filter(groups__id=group_id)
     if channel_id:
         qs = qs.filter(source_channel_id=channel_id)
+    if segment_id:
+        qs = qs.filter(pk__in=segment_client_ids(segment_id))
     if custom:
         qs = custom_fields.filter_queryset(qs, "parties.client", custom)
     return qs.select_related("owner", "source_channel").order_by("name", "id")
@@ -270,13 +273,26 @@ def contacts_visible_to(actor) -> QuerySet[Contact]:
 
 
 def contact_list(
-    *, actor, search: str = "", client_id: int | None = None
+    *,
+    actor,
+    search: str = "",
+    client_id: int | None = None,
+    segment_id: int | None = None,
 ) -> QuerySet[Contact]:
     qs = contacts_visible_to(actor)
     for term in search_terms(search):
         qs = qs.filter(search_text__contains=term)
     if client_id:
         qs = qs.filter(roles__client_id=client_id).distinct()
+    if segment_id:
+        qs = qs.filter(
+            Exists(
+                ContactRole.objects.filter(
+                    contact=OuterRef("pk"),
+                    client_id__in=segment_client_ids(segment_id),
+                )
+            )
+        )
     # A contact's roles at clients the actor may not see would leak those
     # clients' names.
     roles = ContactRole.objects.select_related("client")
@@ -460,3 +476,121 @@ def company_list():
     from satu.parties.models import Company
 
     return Company.objects.all()
+
+
+# ---------------------------------------------------------------- client card
+# Higher domains add sections to the client card (balance, segments, touches,
+# open orders...) without parties importing them: each registers a provider
+# called with (actor, client) that returns a CardSection or None (nothing to
+# show, or the actor may not see it). Providers must run a fixed number of
+# queries: the card is one of the busiest pages.
+
+CARD_SECTIONS: dict[str, tuple[int, object]] = {}
+
+
+class CardSection:
+    """One block of the client card. `place` is "side" (left column, facts)
+    or "main" (right column, above the timeline); `template` is rendered with
+    `section` (this object) and `client` in its context."""
+
+    def __init__(
+        self,
+        *,
+        title,
+        template: str,
+        place: str = "side",
+        context: dict | None = None,
+        header: str = "",
+    ):
+        self.title = title
+        self.template = template
+        self.place = place
+        self.context = context or {}
+        self.header = header  # a short text shown beside the client's status
+
+    def __repr__(self) -> str:
+        return f"CardSection({self.title!r}, {self.template!r})"
+
+
+def register_card_section(code: str, provider, *, order: int = 100) -> None:
+    """Register `provider(actor, client) -> CardSection | None` under `code`
+    (registering the same code again replaces it). Lower `order` comes first."""
+    CARD_SECTIONS[code] = (order, provider)
+
+
+def card_sections(*, actor, client) -> list[CardSection]:
+    sections = []
+    for _order, provider in sorted(CARD_SECTIONS.values(), key=lambda item: item[0]):
+        section = provider(actor, client)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+# ------------------------------------------------------------------ segments
+# Segments are client groups (ADR 009). Other lists cut by a segment with
+# `segment_client_ids(segment_id)`: one subquery on the stored membership.
+
+
+def segment_list(*, actor, search: str = "", kind: str = "", active=None):
+    """Segments (every user who may see clients sees the segment list; the
+    members shown are limited by the record rules)."""
+    if not actor.has_perm("parties.view_clientgroup"):
+        return ClientGroup.objects.none()
+    qs = ClientGroup.objects.all()
+    if search:
+        qs = qs.filter(name__icontains=search.strip())
+    if kind:
+        qs = qs.filter(kind=kind)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    # Stored rows now (manual groups change with every client edit; for a
+    # rule segment this equals member_count as of recomputed_at).
+    return qs.annotate(members=Count("clients", distinct=True)).order_by("name", "id")
+
+
+def segment_get(*, actor, segment_id) -> ClientGroup:
+    try:
+        pk = int(segment_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Segment not found.")) from None
+    segment = segment_list(actor=actor).filter(pk=pk).first()
+    if segment is None:
+        raise NotFound(_("Segment not found."))
+    return segment
+
+
+def segment_client_ids(segment_id) -> QuerySet:
+    """A subquery of the client ids stored as members of the segment, for
+    `.filter(client_id__in=segment_client_ids(pk))` in any list."""
+    return Client.groups.through.objects.filter(clientgroup_id=segment_id).values(
+        "client_id"
+    )
+
+
+def segment_members(*, actor, segment: ClientGroup) -> QuerySet[Client]:
+    """Members of the segment the actor may see (live clients, by name)."""
+    return (
+        clients_visible_to(actor)
+        .filter(
+            pk__in=segment_client_ids(segment.pk),
+            is_archived=False,
+            merged_into=None,
+        )
+        .select_related("owner", "source_channel")
+        .order_by("name", "id")
+    )
+
+
+def segment_preview_count(*, actor, rules: dict) -> int:
+    """How many clients a (cleaned) rule set matches now, of those the actor
+    may see: the builder's live count."""
+    from satu.parties import segments
+
+    visible = clients_visible_to(actor)
+    return segments.rules_queryset(rules).filter(pk__in=visible.values("pk")).count()
+
+
+def client_segments(*, client) -> list[ClientGroup]:
+    """The client's segments (uses a prefetched `groups` when there is one)."""
+    return [g for g in client.groups.all() if g.is_active]

@@ -170,8 +170,13 @@ def _clean_client(data: dict, *, creating: bool) -> dict:
             errors["source_channel_id"] = [_("Unknown channel.")]
     if data.get("group_ids"):
         ids = set(data["group_ids"])
-        if ClientGroup.objects.filter(pk__in=ids).count() != len(ids):
+        known = dict(ClientGroup.objects.filter(pk__in=ids).values_list("pk", "kind"))
+        if len(known) != len(ids):
             errors["group_ids"] = [_("Unknown client group.")]
+        elif ClientGroup.Kind.RULE in known.values():
+            errors["group_ids"] = [
+                _("The members of a rule segment are computed; change its rules.")
+            ]
     if errors:
         raise ValidationFailed(fields=errors)
     return data
@@ -346,7 +351,11 @@ def client_update(
     client.version += 1
     client.save()
     if group_ids is not None:
-        client.groups.set(group_ids)
+        # Only manual groups are picked by hand; rule segments stay as computed.
+        rule_ids = client.groups.filter(kind=ClientGroup.Kind.RULE).values_list(
+            "pk", flat=True
+        )
+        client.groups.set([*group_ids, *rule_ids])
     after = audit.snapshot(client, tracked)
     after["groups"] = sorted(client.groups.values_list("name", flat=True))
     changed = audit.diff(before, after)
@@ -1061,7 +1070,7 @@ def company_save(*, actor, code: str, **fields):
         _require_perm(actor, "parties.change_company")
     unknown = set(fields) - set(COMPANY_FIELDS) - {"is_default"}
     if unknown:
-        raise ValidationFailed({name: [_("Unknown field.")] for name in unknown})
+        raise ValidationFailed(fields={name: [_("Unknown field.")] for name in unknown})
     errors = {}
     code = (code or "").strip()
     if not code or len(code) > 16:
@@ -1073,7 +1082,7 @@ def company_save(*, actor, code: str, **fields):
     if company is None and not (fields.get("name") or "").strip():
         errors["name"] = [_("This field is required.")]
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(fields=errors)
     creating = company is None
     if creating:
         company = Company(code=code)
@@ -1099,3 +1108,234 @@ def company_save(*, actor, code: str, **fields):
         changes=changes,
     )
     return company
+
+
+# ------------------------------------------------------------------ segments
+# Segments are client groups (ADR 009): manual ones are picked by hand, rule
+# ones are computed from `rules` by `satu.parties.segments` and stored in the
+# same Client.groups table.
+
+SEGMENT_FIELDS = ("name", "description", "kind", "rules", "is_active")
+
+
+def _segment_clean(data: dict, *, segment: ClientGroup | None) -> dict:
+    from satu.parties import segments
+
+    errors: dict[str, list] = {}
+    if "name" in data or segment is None:
+        data["name"] = str(data.get("name") or "").strip()
+        if not data["name"]:
+            errors["name"] = [_("This field is required.")]
+        elif len(data["name"]) > 100:
+            errors["name"] = [_("At most %(n)d characters.") % {"n": 100}]
+        else:
+            same = ClientGroup.objects.filter(name__iexact=data["name"])
+            if segment is not None:
+                same = same.exclude(pk=segment.pk)
+            if same.exists():
+                errors["name"] = [_("A group with this name exists.")]
+    if "description" in data:
+        data["description"] = str(data["description"] or "").strip()
+    kind = data.get("kind", segment.kind if segment else ClientGroup.Kind.MANUAL)
+    if kind not in ClientGroup.Kind.values:
+        errors["kind"] = [
+            _("Choose one of: %(c)s.") % {"c": ", ".join(ClientGroup.Kind.values)}
+        ]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if kind == ClientGroup.Kind.RULE and (
+        "rules" in data or segment is None or segment.kind != kind
+    ):
+        data["rules"] = segments.rules_clean(data.get("rules") or {})
+    elif kind == ClientGroup.Kind.MANUAL:
+        data["rules"] = {}
+    return data
+
+
+@transaction.atomic
+def segment_create(
+    *,
+    actor,
+    name: str,
+    description: str = "",
+    kind: str = ClientGroup.Kind.MANUAL,
+    rules: dict | None = None,
+    client_ids: list[int] | None = None,
+) -> ClientGroup:
+    """Create a segment. A rule segment's rules are checked (unknown field, bad
+    operator or value -> SegmentRuleInvalid 422, nothing stored) and its
+    members computed at once; a manual one may start with `client_ids`
+    (clients the actor can see). Needs parties.add_clientgroup."""
+    _require_perm(actor, "parties.add_clientgroup")
+    data = _segment_clean(
+        {"name": name, "description": description, "kind": kind, "rules": rules},
+        segment=None,
+    )
+    segment = ClientGroup.objects.create(**data)
+    audit.record(
+        actor=actor,
+        subject=segment,
+        action="created",
+        changes={"kind": segment.kind, "rules": segment.rules},
+    )
+    if segment.kind == ClientGroup.Kind.RULE:
+        _segment_recompute(segment)
+    elif client_ids:
+        _segment_add(actor, segment, client_ids)
+    return segment
+
+
+@transaction.atomic
+def segment_update(
+    *, actor, segment_id: int, version: int | None = None, **changes
+) -> ClientGroup:
+    """Change a segment's name, description, kind, rules or active flag; new
+    rules are checked as on create and the members recomputed. Locks the
+    segment. Raises ValidationFailed, SegmentRuleInvalid, VersionConflict."""
+    from satu.parties.locks import segments_for_update
+
+    _require_perm(actor, "parties.change_clientgroup")
+    unknown = set(changes) - set(SEGMENT_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            fields={k: [_("This field cannot be changed.")] for k in sorted(unknown)}
+        )
+    segment = segments_for_update(ClientGroup.objects.filter(pk=segment_id)).first()
+    if segment is None:
+        raise NotFound(_("Segment not found."))
+    _check_version(segment, version)
+    data = _segment_clean(dict(changes), segment=segment)
+    before = audit.snapshot(segment, list(SEGMENT_FIELDS))
+    for key, value in data.items():
+        setattr(segment, key, value)
+    segment.version += 1
+    segment.save()
+    changed = audit.diff(before, audit.snapshot(segment, list(SEGMENT_FIELDS)))
+    if changed:
+        audit.record(actor=actor, subject=segment, action="updated", changes=changed)
+    # A rule segment turned manual keeps its last computed members to start.
+    if segment.kind == ClientGroup.Kind.RULE and segment.is_active:
+        _segment_recompute(segment)
+    return segment
+
+
+def _segment_recompute(segment: ClientGroup) -> tuple[int, int]:
+    from satu.parties import segments
+
+    through = Client.groups.through
+    wanted = set(segments.rules_queryset(segment.rules).values_list("pk", flat=True))
+    current = set(
+        through.objects.filter(clientgroup_id=segment.pk).values_list(
+            "client_id", flat=True
+        )
+    )
+    added, removed = wanted - current, current - wanted
+    if removed:
+        through.objects.filter(
+            clientgroup_id=segment.pk, client_id__in=removed
+        ).delete()
+    if added:
+        through.objects.bulk_create(
+            [through(clientgroup_id=segment.pk, client_id=pk) for pk in added],
+            batch_size=1000,
+        )
+    ClientGroup.objects.filter(pk=segment.pk).update(
+        member_count=len(wanted), recomputed_at=timezone.now()
+    )
+    segment.member_count = len(wanted)
+    return len(added), len(removed)
+
+
+@transaction.atomic
+def segment_recompute(*, actor, segment_id: int) -> dict:
+    """Recompute a rule segment's stored members from its rules; returns
+    {"members", "added", "removed"}. Locks the segment (a second recompute
+    waits). `actor=None` is the scheduler. Raises SegmentNotEditable for a
+    manual group."""
+    from satu.parties.errors import SegmentNotEditable
+    from satu.parties.locks import segments_for_update
+
+    if actor is not None:
+        _require_perm(actor, "parties.change_clientgroup")
+    segment = segments_for_update(ClientGroup.objects.filter(pk=segment_id)).first()
+    if segment is None:
+        raise NotFound(_("Segment not found."))
+    if segment.kind != ClientGroup.Kind.RULE:
+        raise SegmentNotEditable(_("Only rule segments are recomputed."))
+    added, removed = _segment_recompute(segment)
+    return {"members": segment.member_count, "added": added, "removed": removed}
+
+
+def segments_recompute_all() -> int:
+    """Recompute every active rule segment, each in its own transaction (the
+    hourly schedule). Returns how many were recomputed."""
+    ids = list(
+        ClientGroup.objects.filter(
+            kind=ClientGroup.Kind.RULE, is_active=True
+        ).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        segment_recompute(actor=None, segment_id=pk)
+    return len(ids)
+
+
+def _segment_add(actor, segment: ClientGroup, client_ids) -> int:
+    ids = set(
+        queries.clients_visible_to(actor)
+        .filter(pk__in=list(client_ids))
+        .values_list("pk", flat=True)
+    )
+    if len(ids) != len(set(client_ids)):
+        raise ValidationFailed(fields={"client_ids": [_("Unknown client.")]})
+    through = Client.groups.through
+    present = set(
+        through.objects.filter(
+            clientgroup_id=segment.pk, client_id__in=ids
+        ).values_list("client_id", flat=True)
+    )
+    through.objects.bulk_create(
+        [through(clientgroup_id=segment.pk, client_id=pk) for pk in ids - present]
+    )
+    count = through.objects.filter(clientgroup_id=segment.pk).count()
+    ClientGroup.objects.filter(pk=segment.pk).update(member_count=count)
+    segment.member_count = count
+    return len(ids - present)
+
+
+@transaction.atomic
+def segment_members_change(
+    *, actor, segment_id: int, add: list[int] = (), remove: list[int] = ()
+) -> ClientGroup:
+    """Add clients to / remove them from a manual segment (clients the actor
+    can see). Locks the segment. Raises SegmentNotEditable for a rule segment,
+    ValidationFailed for an unknown client."""
+    from satu.parties.errors import SegmentNotEditable
+    from satu.parties.locks import segments_for_update
+
+    _require_perm(actor, "parties.change_clientgroup")
+    segment = segments_for_update(ClientGroup.objects.filter(pk=segment_id)).first()
+    if segment is None:
+        raise NotFound(_("Segment not found."))
+    if segment.kind == ClientGroup.Kind.RULE:
+        raise SegmentNotEditable()
+    added = _segment_add(actor, segment, list(add)) if add else 0
+    removed = 0
+    if remove:
+        visible = queries.clients_visible_to(actor).filter(pk__in=list(remove))
+        removed, _rows = Client.groups.through.objects.filter(
+            clientgroup_id=segment.pk, client_id__in=visible.values("pk")
+        ).delete()
+        segment.member_count = Client.groups.through.objects.filter(
+            clientgroup_id=segment.pk
+        ).count()
+        ClientGroup.objects.filter(pk=segment.pk).update(
+            member_count=segment.member_count
+        )
+    if added or removed:
+        audit.record(
+            actor=actor,
+            subject=segment,
+            action="members_changed",
+            changes={"added": sorted(add), "removed": sorted(remove)},
+        )
+    return segment

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from satu.parties import views
+from satu.parties import views, views_segments
 
 urlpatterns = [
     path("clients/", views.client_list, name="client_list"),
@@ -60,5 +60,16 @@ urlpatterns = [
         "counterparties/<int:pk>/bank-accounts/",
         views.counterparty_bank_account_add,
         name="counterparty_bank_account_add",
+    ),
+    # segments (CRM-8)
+    path("segments/", views_segments.segment_list, name="segment_list"),
+    path("segments/new/", views_segments.segment_create, name="segment_create"),
+    path("segments/builder/", views_segments.segment_builder, name="segment_builder"),
+    path("segments/<int:pk>/", views_segments.segment_detail, name="segment_detail"),
+    path("segments/<int:pk>/edit/", views_segments.segment_edit, name="segment_edit"),
+    path(
+        "segments/<int:pk>/recompute/",
+        views_segments.segment_recompute,
+        name="segment_recompute",
     ),
 ]

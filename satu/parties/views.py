@@ -41,6 +41,7 @@ from satu.parties.forms import (
     apply_domain_error,
     error_messages,
 )
+from satu.parties.segments import segment_filter
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 20
@@ -321,6 +322,10 @@ def _client_card_context(request, client, **extra) -> dict:
         "today": today,
     }
     context.update(_timeline_context(client, request))
+    sections = queries.card_sections(actor=user, client=client)
+    context["card_side"] = [s for s in sections if s.place == "side"]
+    context["card_main"] = [s for s in sections if s.place != "side"]
+    context["card_headers"] = [s.header for s in sections if s.header]
     if on["contacts"]:
         roles = queries.client_contacts(client=client)
         _add_phone_display(role.contact for role in roles)
@@ -647,9 +652,13 @@ def client_counterparty_link_end(request, pk: int, link_id: int):
 def contact_list(request):
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    page = _page(request, queries.contact_list(actor=request.user, search=query))
+    segment = segment_filter(request, actor=request.user)
+    contacts = queries.contact_list(
+        actor=request.user, search=query, segment_id=segment.pk if segment else None
+    )
+    page = _page(request, contacts)
     _add_phone_display(page.object_list)
-    context = {"form": form, "page": page, "search": query}
+    context = {"form": form, "page": page, "search": query, "segment": segment}
     return _partial(
         request,
         "parties/contact_list.html",

@@ -15,9 +15,11 @@ NAVIGATION = [
         "counterparties",
         "parties.view_counterparty",
     ),
+    (_("Leads"), "lead_list", "crm", "crm.view_lead"),
     (_("Deals"), "deal_board", "crm", "crm.view_deal"),
     (_("Claims"), "claim_list", "crm", "crm.view_claim"),
     (_("Tasks"), "task_list", "crm", "crm.view_task"),
+    (_("Marketing"), "marketing_event_list", "crm", "crm.view_marketingevent"),
     (_("Products"), "product_list", "catalog", "catalog.view_product"),
     (_("Quotes"), "quote_list", "sales", "sales.view_quote"),
     (_("Sales orders"), "sales_order_list", "sales", "sales.view_salesorder"),
@@ -37,6 +39,15 @@ SETTINGS_NAVIGATION = [
     (_("Custom fields"), "custom_field_list", None, "core.add_customfield"),
     (_("Users and roles"), "user_list", None, "core.view_user"),
     (_("Audit trail"), "audit_list", None, "core.view_auditentry"),
+    (_("Documents"), "document_template_list", None, "core.change_systemflag"),
+    (_("CRM settings"), "crm_settings", "crm", "crm.change_dealkind"),
+    (
+        _("Cash accounts and payment purposes"),
+        "cash_account_list",
+        "billing",
+        "billing.view_cashaccount",
+    ),
+    (_("Taxes"), "tax_rule_list", "catalog", "catalog.view_taxrule"),
 ]
 
 

@@ -156,3 +156,13 @@ class UserForm(forms.Form):
         else:
             self.fields["password"].required = True
             del self.fields["is_active"]
+
+
+class DocumentTemplateForm(forms.Form):
+    html = forms.CharField(
+        label=_("HTML template"),
+        widget=forms.Textarea(
+            attrs={"rows": 30, "class": "code", "spellcheck": "false"}
+        ),
+        strip=False,
+    )

@@ -30,6 +30,21 @@ urlpatterns = [
         name="custom_field_edit",
     ),
     path("settings/audit/", views.audit_list, name="audit_list"),
+    path(
+        "settings/documents/",
+        views.document_template_list,
+        name="document_template_list",
+    ),
+    path(
+        "settings/documents/<str:code>/",
+        views.document_template_edit,
+        name="document_template_edit",
+    ),
+    path(
+        "settings/documents/<str:code>/preview.pdf",
+        views.document_template_preview,
+        name="document_template_preview",
+    ),
     path("settings/users/", views.user_list, name="user_list"),
     path("settings/users/new/", views.user_create, name="user_create"),
     path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -21,13 +21,23 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from satu.core import audit, custom_fields, features, formatting, jobs, tokens, users
+from satu.core import (
+    audit,
+    custom_fields,
+    documents,
+    features,
+    formatting,
+    jobs,
+    tokens,
+    users,
+)
 from satu.core.errors import DomainError
 from satu.parties import queries as parties
 from satu.parties.models import Client
 from satu.web.forms import (
     AuditFilterForm,
     CustomFieldForm,
+    DocumentTemplateForm,
     ProfileForm,
     TokenForm,
     UserForm,
@@ -585,3 +595,67 @@ def user_edit(request, user_id):
         {"form": form, "creating": False, "target": target},
         status=status,
     )
+
+
+# ---------------------------------------------------------------- documents
+
+
+@require_GET
+@permission_required("core.change_systemflag", raise_exception=True)
+def document_template_list(request):
+    rows = [
+        {"document": doc, "customised": documents.customised(doc.code) is not None}
+        for doc in documents.registered()
+    ]
+    return render(request, "web/settings/documents.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("core.change_systemflag", raise_exception=True)
+def document_template_edit(request, code: str):
+    document = _document(code)
+    form = DocumentTemplateForm(
+        request.POST or None, initial={"html": documents.template_source(code)}
+    )
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("action") == "reset":
+            documents.template_reset(actor=request.user, code=code)
+            messages.success(request, _("The shipped template is back in use."))
+            return redirect("document_template_edit", code=code)
+        if form.is_valid():
+            try:
+                documents.template_save(
+                    actor=request.user, code=code, html=form.cleaned_data["html"]
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("Template saved."))
+                return redirect("document_template_edit", code=code)
+        status = 422
+    context = {
+        "document": document,
+        "form": form,
+        "customised": documents.customised(code) is not None,
+    }
+    return render(request, "web/settings/document_form.html", context, status=status)
+
+
+@require_GET
+@permission_required("core.change_systemflag", raise_exception=True)
+def document_template_preview(request, code: str):
+    document = _document(code)
+    if document.sample is None:
+        raise Http404
+    pdf = documents.render_pdf(code, document.sample())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{code}-preview.pdf"'
+    return response
+
+
+def _document(code: str):
+    try:
+        return documents.get(code)
+    except DomainError:
+        raise Http404 from None

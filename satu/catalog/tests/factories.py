@@ -63,3 +63,11 @@ class PriceListItemFactory(factory.django.DjangoModelFactory):
     unit = factory.LazyAttribute(lambda o: o.product.base_unit)
     min_quantity = Decimal("1")
     price = Decimal("1000")
+
+
+class TaxRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.TaxRule"
+
+    name = factory.Sequence(lambda n: f"VAT {n}")
+    rate = Decimal("11")

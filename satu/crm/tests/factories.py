@@ -121,3 +121,28 @@ class TaskFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Task {n}")
     due_at = factory.LazyFunction(lambda: _tomorrow())
     created_by = factory.LazyAttribute(lambda o: o.responsible)
+
+
+# -------------------------------------------- leads, marketing (CRM-3/6, P6)
+
+
+class MarketingEventFactory(factory.django.DjangoModelFactory):
+    """An event of 1–2 March 2026; give `responsible`."""
+
+    class Meta:
+        model = "crm.MarketingEvent"
+
+    name = factory.Sequence(lambda n: f"Event {n}")
+    kind = "exhibition"
+    starts_on = factory.LazyFunction(lambda: __import__("datetime").date(2026, 3, 1))
+    ends_on = factory.LazyFunction(lambda: __import__("datetime").date(2026, 3, 2))
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A new lead; give `owner`."""
+
+    class Meta:
+        model = "crm.Lead"
+
+    person_name = factory.Sequence(lambda n: f"Person {n}")
+    source = "manual"

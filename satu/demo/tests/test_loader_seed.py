@@ -4,9 +4,11 @@ import pytest
 from django.db import transaction
 from stdnum.id import npwp
 
+from satu.billing.models import Invoice
 from satu.core.models import SystemFlag, User
 from satu.demo import loader
 from satu.parties.models import Client, ContactMethod, Counterparty
+from satu.sales.models import SalesOrder
 
 
 def _snapshot():
@@ -23,6 +25,16 @@ def _snapshot():
         ),
         list(Counterparty.objects.order_by("pk").values_list("legal_name", "tax_id")),
         list(ContactMethod.objects.order_by("pk").values_list("value", flat=True)),
+        list(
+            SalesOrder.objects.order_by("number").values_list(
+                "number", "client__name", "order_date", "state", "total"
+            )
+        ),
+        list(
+            Invoice.objects.order_by("kind", "number").values_list(
+                "number", "issue_date", "state", "amount_total", "amount_due"
+            )
+        ),
     )
 
 
@@ -37,6 +49,7 @@ def test_the_same_seed_gives_the_same_company():
 
     assert snapshots[0] == snapshots[1]
     assert len(snapshots[0][1]) == 15
+    assert len(snapshots[0][4]) >= 40  # sales orders
 
 
 @pytest.mark.django_db

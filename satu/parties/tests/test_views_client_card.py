@@ -469,3 +469,37 @@ def test_director_cannot_upload(client, director):
     assert response.status_code == 403
     assert Attachment.objects.count() == 0
     assert Contact.objects.count() == 0
+
+
+def test_other_domains_add_sections_and_header_facts_to_the_card(client, manager):
+    from satu.parties import queries
+
+    target = ClientFactory(owner=manager, name="Toko Makmur")
+    seen = []
+
+    def balance(actor, shown):
+        seen.append((actor, shown.pk))
+        return queries.CardSection(
+            title="Balance",
+            template="parties/tests/card_section.html",
+            place="side",
+            context={"text": "Owes 1,000"},
+            header="Receivable 1,000",
+        )
+
+    def nothing(actor, shown):
+        return None
+
+    saved = dict(queries.CARD_SECTIONS)
+    queries.register_card_section("test.balance", balance, order=1)
+    queries.register_card_section("test.nothing", nothing)
+    try:
+        client.force_login(manager)
+        body = card(client, target).content.decode()
+    finally:
+        queries.CARD_SECTIONS.clear()
+        queries.CARD_SECTIONS.update(saved)
+    assert seen == [(manager, target.pk)]
+    assert '<section class="card" data-test-section="side"><h2>Balance</h2>' in body
+    assert "Owes 1,000 Toko Makmur" in body
+    assert "· Receivable 1,000" in body

@@ -1,10 +1,12 @@
-"""`satu worker`: django-tasks-db's db_worker plus a heartbeat for /healthz."""
+"""`satu worker`: django-tasks-db's db_worker plus a heartbeat for /healthz and
+the scheduler thread that enqueues registered recurring tasks."""
 
 import logging
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from satu.core.schedules import Scheduler
 from satu.core.worker import Heartbeat, new_worker_id
 
 logger = logging.getLogger("satu.worker")
@@ -29,11 +31,30 @@ class Command(BaseCommand):
             "--batch", action="store_true", help="Run the queued tasks, then exit."
         )
         parser.add_argument("--max-tasks", type=int, default=None)
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help="Do not enqueue scheduled tasks (always off with --batch).",
+        )
 
-    def handle(self, *, interval, queue_name, batch, max_tasks, verbosity, **_options):
+    def handle(
+        self,
+        *,
+        interval,
+        queue_name,
+        batch,
+        max_tasks,
+        verbosity,
+        no_scheduler=False,
+        **_options,
+    ):
         worker_id = new_worker_id()
         heartbeat = Heartbeat(worker_id)
         heartbeat.start()
+        scheduler = None
+        if not batch and not no_scheduler:
+            scheduler = Scheduler(worker_id)
+            scheduler.start()
         logger.info("worker started", extra={"worker_id": worker_id})
         options = {
             "interval": interval,
@@ -49,5 +70,7 @@ class Command(BaseCommand):
             call_command("db_worker", **options)
         finally:
             # Also on SIGTERM/SIGINT: db_worker exits through SystemExit.
+            if scheduler is not None:
+                scheduler.stop()
             heartbeat.stop()
             logger.info("worker stopped", extra={"worker_id": worker_id})

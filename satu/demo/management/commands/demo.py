@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 "loads into an empty database. Point DATABASE_URL at a new database."
             )
         if verbosity > 0:
-            slow = "; this takes about a minute" if clients >= 1000 else ""
+            slow = "; this takes a few minutes" if clients >= 1000 else ""
             self.say(f"Loading the demo company ({clients:,} clients){slow} ...")
         try:
             summary = loader.load(
@@ -58,6 +58,13 @@ class Command(BaseCommand):
             f"{summary.clients:,} clients, {summary.counterparties:,} counterparties, "
             f"{summary.contacts:,} contacts."
         )
+        if summary.sales_orders:
+            self.stdout.write(
+                f"Trade: {summary.products:,} products in {summary.warehouses} "
+                f"warehouses, {summary.quotes} quotes, {summary.sales_orders:,} sales "
+                f"orders, {summary.purchase_orders} purchase orders, "
+                f"{summary.invoices:,} invoices, {summary.payments:,} payments."
+            )
         self.stdout.write("Logins (user / password):")
         for login in loader.demo_logins():
             self.stdout.write(

@@ -1,0 +1,37 @@
+"""Benchmark workloads (see /work/shared/bench/workload.md): `satu bench W2`.
+
+`main(argv)` dispatches on the workload name to `satu.bench.<name>.main`
+(W1 lives in w1.py, W2 in w2.py)."""
+
+import importlib
+import os
+import sys
+
+USAGE = """\
+usage: satu bench WORKLOAD [options]
+
+  W1 [--orders N] [--no-migrate]  order-to-cash (default 400 orders)
+  W2 [--moves N] [--no-migrate]   stock posting (default 8000 moves)
+
+The database is the one DATABASE_URL names; start from an empty one, e.g.
+  DATABASE_URL=sqlite:////tmp/w2.sqlite3 satu bench W2
+(the bench runs `migrate` first unless --no-migrate).
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        sys.stdout.write(USAGE)
+        return 0 if args else 2
+    name = args[0].lower()
+    try:
+        module = importlib.import_module(f"satu.bench.{name}")
+    except ModuleNotFoundError:
+        sys.stderr.write(f"Unknown workload {args[0]!r}.\n{USAGE}")
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    return module.main(args[1:])

@@ -1,0 +1,5 @@
+import sys
+
+from satu.bench import main
+
+sys.exit(main())

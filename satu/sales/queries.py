@@ -1,0 +1,353 @@
+"""Public reads of sales: quotes, orders, availability per order line,
+assortment rules, and what the quote PDF shows.
+
+Record rules: a user sees the quotes and orders of the clients they see
+(`clients_visible_to`) and holds `sales.view_quote` / `sales.view_salesorder`
+for; anything else answers NotFound.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from satu.core.errors import NotFound
+from satu.core.money import currency_precision
+from satu.parties.queries import clients_visible_to, company_default
+from satu.sales.models import AssortmentRule, Quote, QuoteLine, SalesOrder
+
+ORDER_ORIGIN = "sales.order"
+ZERO = Decimal(0)
+
+
+def _pk(value, message) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound(message) from None
+
+
+# ------------------------------------------------------------------ quotes
+
+
+def quotes_visible_to(actor) -> QuerySet[Quote]:
+    if actor is None or not actor.is_active or not actor.has_perm("sales.view_quote"):
+        return Quote.objects.none()
+    return Quote.objects.filter(client__in=clients_visible_to(actor))
+
+
+def quote_list(
+    *,
+    actor,
+    search: str = "",
+    state: str = "",
+    client_id: int | None = None,
+    deal_id: int | None = None,
+    expired: bool | None = None,
+) -> QuerySet[Quote]:
+    """Quotes, newest first. `expired=True`: draft/sent quotes past their
+    valid-until date (what `quotes_expire` will mark)."""
+    qs = quotes_visible_to(actor).select_related("client", "deal")
+    text = search.strip()
+    if text:
+        qs = qs.filter(Q(number__icontains=text) | Q(client__name__icontains=text))
+    if state:
+        qs = qs.filter(state=state)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if deal_id:
+        qs = qs.filter(deal_id=deal_id)
+    if expired is not None:
+        overdue = Q(
+            state__in=(Quote.State.DRAFT, Quote.State.SENT),
+            valid_until__lt=timezone.localdate(),
+        )
+        qs = qs.filter(overdue if expired else ~overdue)
+    return qs.order_by("-issue_date", "-id")
+
+
+def quote_get(*, actor, quote_id) -> Quote:
+    quote = (
+        quotes_visible_to(actor)
+        .select_related("client", "deal", "company", "warehouse", "created_by")
+        .filter(pk=_pk(quote_id, _("Quote not found.")))
+        .first()
+    )
+    if quote is None:
+        raise NotFound(_("Quote not found."))
+    return quote
+
+
+def quote_lines(*, quote: Quote) -> list[QuoteLine]:
+    return list(quote.lines.select_related("product").order_by("position", "id"))
+
+
+def quote_is_expired(quote: Quote) -> bool:
+    """Past its valid-until date while still open (draft or sent)."""
+    return (
+        quote.state
+        in (
+            Quote.State.DRAFT,
+            Quote.State.SENT,
+        )
+        and quote.valid_until < timezone.localdate()
+    )
+
+
+def _fmt(amount, currency: str) -> str:
+    places = currency_precision(currency)
+    return f"{Decimal(amount):,.{places}f}"
+
+
+def tax_summary(lines) -> list[dict]:
+    """[(name, rate, untaxed, tax)] grouped by tax, for totals blocks."""
+    groups: dict = {}
+    for line in lines:
+        key = (line.tax_name, line.tax_rate, line.tax_inclusive)
+        untaxed, tax = groups.get(key, (ZERO, ZERO))
+        groups[key] = (untaxed + line.untaxed, tax + line.tax)
+    return [
+        {
+            "name": name or _("No tax"),
+            "rate": rate.normalize(),
+            "inclusive": inclusive,
+            "untaxed": untaxed,
+            "tax": tax,
+        }
+        for (name, rate, inclusive), (untaxed, tax) in groups.items()
+    ]
+
+
+def quote_document_context(quote: Quote) -> dict:
+    """Everything the "sales.quote" PDF template uses."""
+    lines = quote_lines(quote=quote)
+    currency = quote.currency
+    return {
+        "quote": quote,
+        "company": quote.company or company_default(),
+        "client": quote.client,
+        "lines": [
+            {
+                "line": line,
+                "unit_price": _fmt(line.unit_price, currency),
+                "untaxed": _fmt(line.untaxed, currency),
+                "total": _fmt(line.total, currency),
+            }
+            for line in lines
+        ],
+        "taxes": [
+            {
+                **t,
+                "untaxed": _fmt(t["untaxed"], currency),
+                "tax": _fmt(t["tax"], currency),
+            }
+            for t in tax_summary(lines)
+        ],
+        "untaxed": _fmt(quote.untaxed, currency),
+        "tax": _fmt(quote.tax, currency),
+        "total": _fmt(quote.total, currency),
+        "currency": currency,
+    }
+
+
+# ------------------------------------------------------------------ orders
+
+
+def sales_orders_visible_to(actor) -> QuerySet[SalesOrder]:
+    if (
+        actor is None
+        or not actor.is_active
+        or not actor.has_perm("sales.view_salesorder")
+    ):
+        return SalesOrder.objects.none()
+    return SalesOrder.objects.filter(client__in=clients_visible_to(actor))
+
+
+def sales_order_list(
+    *,
+    actor,
+    search: str = "",
+    state: str = "",
+    client_id: int | None = None,
+    deal_id: int | None = None,
+    segment_id: int | None = None,
+    shipping_status: str = "",
+    invoice_status: str = "",
+) -> QuerySet[SalesOrder]:
+    """Orders, newest first; `search` matches the number, external id or
+    client name; `segment_id` keeps clients of a segment."""
+    qs = sales_orders_visible_to(actor).select_related("client", "warehouse")
+    text = search.strip()
+    if text:
+        qs = qs.filter(
+            Q(number__icontains=text)
+            | Q(external_id=text)
+            | Q(client__name__icontains=text)
+        )
+    if state:
+        qs = qs.filter(state=state)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if deal_id:
+        qs = qs.filter(deal_id=deal_id)
+    if segment_id:
+        from satu.parties.queries import segment_client_ids
+
+        qs = qs.filter(client_id__in=segment_client_ids(segment_id))
+    if shipping_status:
+        qs = qs.filter(shipping_status=shipping_status)
+    if invoice_status:
+        qs = qs.filter(invoice_status=invoice_status)
+    return qs.order_by("-order_date", "-id")
+
+
+def sales_order_get(*, actor, order_id) -> SalesOrder:
+    order = (
+        sales_orders_visible_to(actor)
+        .select_related(
+            "client", "deal", "quote", "contract", "company", "warehouse", "created_by"
+        )
+        .filter(pk=_pk(order_id, _("Sales order not found.")))
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("Sales order not found."))
+    return order
+
+
+def sales_order_by_external_id(*, actor, external_id: str) -> SalesOrder | None:
+    return sales_orders_visible_to(actor).filter(external_id=external_id).first()
+
+
+def sales_order_lines(*, order: SalesOrder):
+    return list(
+        order.lines.select_related("product__base_unit").order_by("position", "id")
+    )
+
+
+@dataclass(frozen=True)
+class LineAvailability:
+    line_id: int
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    incoming: Decimal
+    reserved_for_line: Decimal
+
+
+def sales_order_availability(
+    *, order: SalesOrder, lines
+) -> dict[int, LineAvailability]:
+    """Per order line, in base units of the order's warehouse: on hand,
+    reserved (by everyone), available, incoming, and what this line holds
+    reserved. Three queries."""
+    from satu.inventory import queries as inventory_queries
+
+    product_ids = {line.product_id for line in lines}
+    stock = inventory_queries.stock_availability(
+        product_ids=product_ids, warehouse_id=order.warehouse_id
+    )
+    held = inventory_queries.reserved_quantities(
+        origin_type=ORDER_ORIGIN, origin_id=order.pk
+    )
+    result = {}
+    for line in lines:
+        s = stock.get(line.product_id)
+        if s is None:
+            continue
+        result[line.pk] = LineAvailability(
+            line_id=line.pk,
+            on_hand=s.on_hand,
+            reserved=s.reserved,
+            available=s.available,
+            incoming=s.incoming,
+            reserved_for_line=held.get(line.pk) or ZERO,
+        )
+    return result
+
+
+def sales_order_payment_status(*, order: SalesOrder) -> str:
+    """none | partial | full: how much of the order's posted invoices is
+    paid (one query)."""
+    from satu.billing import queries as billing_queries
+
+    invoices = [
+        i
+        for i in billing_queries.invoices_for_origin(
+            origin_type=ORDER_ORIGIN, origin_id=order.pk
+        )
+        if i.state in ("posted", "paid") and i.kind == "customer_invoice"
+    ]
+    if not invoices:
+        return SalesOrder.Progress.NONE
+    total = sum((i.amount_total for i in invoices), ZERO)
+    due = sum((i.amount_due for i in invoices), ZERO)
+    if due <= 0 and order.invoice_status == SalesOrder.Progress.FULL:
+        return SalesOrder.Progress.FULL
+    if due >= total:
+        return SalesOrder.Progress.NONE
+    return SalesOrder.Progress.PARTIAL
+
+
+def sales_order_invoices(*, order: SalesOrder):
+    from satu.billing import queries as billing_queries
+
+    return list(
+        billing_queries.invoices_for_origin(
+            origin_type=ORDER_ORIGIN, origin_id=order.pk
+        )
+    )
+
+
+def sales_order_transfers(*, order: SalesOrder):
+    from satu.inventory import queries as inventory_queries
+
+    return list(
+        inventory_queries.transfer_list(origin_type=ORDER_ORIGIN, origin_id=order.pk)
+    )
+
+
+def open_documents_for_client(*, actor, client_id) -> dict:
+    """Open quotes and orders of a client (the client card section)."""
+    quotes = list(
+        quotes_visible_to(actor)
+        .filter(client_id=client_id, state__in=(Quote.State.DRAFT, Quote.State.SENT))
+        .order_by("-issue_date", "-id")[:5]
+    )
+    orders = list(
+        sales_orders_visible_to(actor)
+        .filter(
+            client_id=client_id,
+            state__in=(
+                SalesOrder.State.DRAFT,
+                SalesOrder.State.CONFIRMED,
+                SalesOrder.State.PROCESSING,
+            ),
+        )
+        .order_by("-order_date", "-id")[:5]
+    )
+    return {"quotes": quotes, "orders": orders}
+
+
+def documents_for_deal(*, actor, deal_id) -> dict:
+    """Quotes and orders of a deal, for the deal page (composed in web)."""
+    return {
+        "quotes": list(quotes_visible_to(actor).filter(deal_id=deal_id)),
+        "orders": list(sales_orders_visible_to(actor).filter(deal_id=deal_id)),
+    }
+
+
+# ------------------------------------------------------------------ assortment
+
+
+def assortment_rule_list(*, actor, warehouse_id=None, active: bool = True):
+    if not actor.has_perm("sales.view_assortmentrule"):
+        return AssortmentRule.objects.none()
+    qs = AssortmentRule.objects.filter(is_active=active).select_related(
+        "product", "category__parent", "warehouse", "client_group"
+    )
+    if warehouse_id:
+        qs = qs.filter(Q(warehouse_id=warehouse_id) | Q(warehouse__isnull=True))
+    return qs.order_by("-id")
