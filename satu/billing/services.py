@@ -6,10 +6,13 @@ by the HTMX views, the API, other domains (sales, purchasing) and tests.
 Locks follow `locks.py`: invoices first (pk order), then payments.
 """
 
+import contextlib
 import csv
 import datetime as dt
+import functools
 import io
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -102,6 +105,42 @@ DEFAULT_PURPOSES = [
 
 
 # ---------------------------------------------------------------- helpers
+
+
+_joined = threading.local()
+
+
+@contextlib.contextmanager
+def joined():
+    """Inside the caller's transaction, `invoice_create` and `invoice_post`
+    called within this block skip their own savepoint (two statements
+    each). Only for a caller that lets every error of theirs propagate, so
+    its whole transaction (or its own savepoint) rolls back — never one that
+    catches an error and carries on in the same transaction."""
+    previous = getattr(_joined, "on", False)
+    _joined.on = True
+    try:
+        yield
+    finally:
+        _joined.on = previous
+
+
+def _atomic(fn):
+    """`transaction.atomic`; without a savepoint of its own when called
+    inside another transaction within a `joined()` block."""
+    atomic_fn = transaction.atomic(fn)
+    joined_fn = transaction.atomic(fn, savepoint=False)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if (
+            getattr(_joined, "on", False)
+            and transaction.get_connection().in_atomic_block
+        ):
+            return joined_fn(*args, **kwargs)
+        return atomic_fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _require(actor, perm: str) -> None:
@@ -753,7 +792,7 @@ def _set_totals(invoice: Invoice, lines: list[InvoiceLine]) -> None:
     invoice.amount_due -= invoice.amount_offset
 
 
-@transaction.atomic
+@_atomic
 def invoice_create(
     *,
     actor,
@@ -1134,7 +1173,7 @@ def _tax_groups(lines: list[InvoiceLine]) -> tuple:
     return tuple((rate, *groups[rate]) for rate in sorted(groups))
 
 
-@transaction.atomic
+@_atomic
 def invoice_post(*, actor, invoice_id: int, version: int | None = None) -> Invoice:
     """Post a draft: assign its number (gapless per company, kind and year of
     the issue date: `satu.core.numbering`, key `billing.<kind>/<company id>`),

@@ -352,7 +352,7 @@ def price_for(
     """
     qty = clean_quantity(quantity)
     currency = clean_currency(currency)
-    group_ids = list(client.groups.values_list("id", flat=True)) if client else []
+    group_ids = client_group_ids(client) if client else []
     items = (
         PriceListItem.objects.filter(
             product=product,
@@ -421,6 +421,15 @@ def _best_price(product, qty, unit, items, on_date, currency) -> PriceQuote:
     )
 
 
+def client_group_ids(client) -> list[int]:
+    """Ids of the client's groups: from its prefetched `groups` when the
+    caller loaded them (no query), else one query."""
+    cached = getattr(client, "_prefetched_objects_cache", {}).get("groups")
+    if cached is not None:
+        return [group.pk for group in cached]
+    return list(client.groups.values_list("id", flat=True))
+
+
 def prices_for(
     *,
     client,
@@ -437,7 +446,7 @@ def prices_for(
     With `price_list_id` (a contract's list) a product priced in that list
     takes its price from it; the others follow the usual rule."""
     currency = clean_currency(currency)
-    group_ids = list(client.groups.values_list("id", flat=True)) if client else []
+    group_ids = client_group_ids(client) if client else []
     by_product: dict[int, list] = {}
     product_ids = {product.pk for product, _q, _u in requests}
     if product_ids:

@@ -1,10 +1,12 @@
 """Public reads of inventory: availability, balances, moves, transfers,
 warehouses and locations, valuation. See docs/domains/inventory.md."""
 
+import decimal
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db import connection
+from django.db.models import Case, F, Q, Sum, When
 
 from satu.core.errors import NotFound
 from satu.inventory.models import (
@@ -104,6 +106,17 @@ def warehouse_get(*, warehouse_id) -> Warehouse:
     return wh
 
 
+def warehouse_active(*, warehouse_id) -> bool | None:
+    """Whether the warehouse is active; None when there is no such
+    warehouse (one light query: the validation hot path)."""
+    found = list(
+        Warehouse.objects.filter(pk=warehouse_id)
+        .order_by()
+        .values_list("is_active", flat=True)
+    )
+    return found[0] if found else None
+
+
 def warehouse_list(*, include_inactive=False, search=""):
     search = _t(search)
     qs = Warehouse.objects.select_related("stock_location").order_by("code")
@@ -144,31 +157,45 @@ def location_list(*, warehouse_id=None, kinds=None):
     return qs
 
 
+MOVED_SQL = (
+    "SELECT m.origin_line_id, SUM(CASE "
+    "WHEN d.kind = 'customer' THEN m.quantity "
+    "WHEN s.kind = 'customer' THEN -m.quantity "
+    "WHEN s.kind = 'supplier' THEN m.quantity "
+    "WHEN d.kind = 'supplier' THEN -m.quantity "
+    "ELSE 0 END) "
+    "FROM inventory_stockmove m "
+    "JOIN inventory_location s ON s.id = m.source_id "
+    "JOIN inventory_location d ON d.id = m.destination_id "
+    "WHERE m.origin_type = %s AND m.origin_id = %s AND m.state = 'done' "
+    "AND m.origin_line_id IS NOT NULL "
+    "GROUP BY m.origin_line_id"
+)
+_to_decimal = decimal.Context(prec=15).create_decimal_from_float
+Q6 = Decimal("0.000001")
+
+
+def _quantity(value) -> Decimal:
+    """A summed quantity as a raw cursor gives it (SQLite: float/int) →
+    Decimal with 6 places, as the ORM's DecimalField converter does."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return _to_decimal(value).quantize(Q6)
+    return Decimal(value).quantize(Q6)
+
+
 def moved_quantities(*, origin_type, origin_id) -> dict[int, Decimal]:
     """Done quantity per origin_line_id over the origin's moves: what went
     to customers minus what came back, or what came from suppliers minus
-    what went back to them."""
+    what went back to them. One plain statement (order-to-cash hot path)."""
     origin_type = _t(origin_type)
-    sign = Case(
-        When(destination__kind="customer", then=F("quantity")),
-        When(source__kind="customer", then=-F("quantity")),
-        When(source__kind="supplier", then=F("quantity")),
-        When(destination__kind="supplier", then=-F("quantity")),
-        default=Value(ZERO),
-        output_field=DecimalField(max_digits=20, decimal_places=6),
-    )
-    rows = (
-        StockMove.objects.filter(
-            origin_type=origin_type,
-            origin_id=origin_id,
-            state="done",
-            origin_line_id__isnull=False,
-        )
-        .values("origin_line_id")
-        .annotate(q=Sum(sign))
-        .values_list("origin_line_id", "q")
-    )
-    return {line_id: q or ZERO for line_id, q in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(MOVED_SQL, [origin_type, origin_id])
+        rows = cursor.fetchall()
+    return {line_id: _quantity(q) or ZERO for line_id, q in rows}
 
 
 def reserved_quantities(*, origin_type, origin_id) -> dict[int, Decimal]:

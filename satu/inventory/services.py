@@ -14,8 +14,10 @@ posting core computes every new balance in memory and raises
 InsufficientStock before the first UPDATE.
 """
 
+import contextlib
 import decimal
 import functools
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -97,14 +99,36 @@ def _in_transaction() -> bool:
     return transaction.get_connection().in_atomic_block
 
 
+_joined = threading.local()
+
+
+@contextlib.contextmanager
+def joined():
+    """Inside the caller's transaction, the services called within this block
+    skip their own savepoint (two statements each). Only for a caller that
+    lets every error of theirs propagate, so its whole transaction (or its
+    own savepoint) rolls back — never one that catches an error and carries
+    on in the same transaction."""
+    previous = getattr(_joined, "on", False)
+    _joined.on = True
+    try:
+        yield
+    finally:
+        _joined.on = previous
+
+
 def _atomic_retry(fn):
     """`transaction.atomic`, retried on serialisation failure / deadlock when
-    this call owns the transaction (jittered back-off, 6 attempts)."""
+    this call owns the transaction (jittered back-off, 6 attempts); without
+    a savepoint of its own inside a `joined()` block."""
     atomic_fn = transaction.atomic(fn)
+    joined_fn = transaction.atomic(fn, savepoint=False)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if _in_transaction():
+            if getattr(_joined, "on", False):
+                return joined_fn(*args, **kwargs)
             return atomic_fn(*args, **kwargs)
         for attempt in range(MAX_ATTEMPTS):
             try:

@@ -153,7 +153,7 @@ def assortment_check(*, client, warehouse_id, products) -> dict[int, str]:
         return {}
     group_ids = set()
     if client is not None and any(r[3] for r in rules):
-        group_ids = set(client.groups.values_list("id", flat=True))
+        group_ids = set(catalog_queries.client_group_ids(client))
     parents = {}
     if any(r[1] for r in rules):
         parents = dict(Category.objects.values_list("id", "parent_id"))
@@ -481,14 +481,17 @@ def _warehouse_id(warehouse_id, errors, *, required: bool):
             return None
         return default.pk
     try:
-        warehouse = inventory_queries.warehouse_get(warehouse_id=int(warehouse_id))
-    except (NotFound, TypeError, ValueError):
+        pk = int(warehouse_id)
+    except (TypeError, ValueError):
+        pk = None
+    active = inventory_queries.warehouse_active(warehouse_id=pk) if pk else None
+    if active is None:
         errors["warehouse_id"] = [_("Unknown warehouse.")]
         return None
-    if not warehouse.is_active:
+    if not active:
         errors["warehouse_id"] = [_("This warehouse is archived.")]
         return None
-    return warehouse.pk
+    return pk
 
 
 def _date(value, errors, field) -> date | None:
@@ -982,7 +985,8 @@ def sales_order_create(
     try:
         # A savepoint: a concurrent order with the same external id makes
         # this insert (and its number) roll back; we return the winner's.
-        with transaction.atomic():
+        # Without an external id the error propagates: no savepoint needed.
+        with transaction.atomic(savepoint=bool(external_id)):
             n = numbering.next_number("sales.order", on.year)
             order.number = numbering.formatted("SO", on.year, n)
             order.save()
@@ -1174,9 +1178,15 @@ def sales_order_confirm(
             if _goods(line)
         ]
         if wanted:
-            inventory_services.reservation_create(
-                actor=actor, origin_type=ORDER_ORIGIN, origin_id=order.pk, lines=wanted
-            )
+            # Errors propagate (the order's transaction rolls back): no
+            # savepoint of inventory's own is needed.
+            with inventory_services.joined():
+                inventory_services.reservation_create(
+                    actor=actor,
+                    origin_type=ORDER_ORIGIN,
+                    origin_id=order.pk,
+                    lines=wanted,
+                )
     order.state = SalesOrder.State.CONFIRMED
     order.without_reservation = bool(without_reservation)
     order.confirmed_at = timezone.now()
@@ -1433,20 +1443,24 @@ def sales_order_ship(
         if pk in lots:
             row["lot_code"] = lots[pk]
         rows.append(row)
-    transfer = inventory_services.transfer_create(
-        actor=actor,
-        kind="delivery",
-        warehouse_id=wh,
-        lines=rows,
-        origin_type=ORDER_ORIGIN,
-        origin_id=order.pk,
-        client_id=order.client_id,
-        reference=order.number,
-    )
-    if one_step:
-        transfer = inventory_services.transfer_done(
-            actor=actor, transfer_id=transfer.pk
+    # Errors propagate (the order's transaction rolls back): no savepoint of
+    # inventory's own is needed.
+    with inventory_services.joined():
+        transfer = inventory_services.transfer_create(
+            actor=actor,
+            kind="delivery",
+            warehouse_id=wh,
+            lines=rows,
+            origin_type=ORDER_ORIGIN,
+            origin_id=order.pk,
+            client_id=order.client_id,
+            reference=order.number,
         )
+        if one_step:
+            transfer = inventory_services.transfer_done(
+                actor=actor, transfer_id=transfer.pk
+            )
+    if one_step:
         # Posted in this transaction: the order is refreshed below, the
         # TransferDone handler has nothing left to do for this transfer.
         _applied().add(transfer.pk)
@@ -1581,32 +1595,35 @@ def sales_order_invoice(
             raise OverInvoicing(fields=over)
         if not wanted:
             raise NothingToDo(fields={"quantities": [NothingToDo.default_message]})
-    invoice = billing_services.invoice_create(
-        actor=actor,
-        kind="customer_invoice",
-        currency=order.currency,
-        client_id=order.client_id,
-        contract_id=order.contract_id,
-        company_id=order.company_id,
-        origin_type=ORDER_ORIGIN,
-        origin_id=order.pk,
-        reference=order.number,
-        lines=[
-            {
-                "product_id": by_id[pk].product_id,
-                "description": by_id[pk].description,
-                "quantity": qty,
-                "unit_price": by_id[pk].unit_price,
-                "discount_percent": by_id[pk].discount_percent,
-                "tax_rate": by_id[pk].tax_rate,
-                "tax_inclusive": by_id[pk].tax_inclusive,
-                "origin_line_id": pk,
-            }
-            for pk, qty in wanted.items()
-        ],
-    )
-    if post:
-        invoice = billing_services.invoice_post(actor=actor, invoice_id=invoice.pk)
+    # Errors propagate (the order's transaction rolls back): no savepoint of
+    # billing's own is needed.
+    with billing_services.joined():
+        invoice = billing_services.invoice_create(
+            actor=actor,
+            kind="customer_invoice",
+            currency=order.currency,
+            client_id=order.client_id,
+            contract_id=order.contract_id,
+            company_id=order.company_id,
+            origin_type=ORDER_ORIGIN,
+            origin_id=order.pk,
+            reference=order.number,
+            lines=[
+                {
+                    "product_id": by_id[pk].product_id,
+                    "description": by_id[pk].description,
+                    "quantity": qty,
+                    "unit_price": by_id[pk].unit_price,
+                    "discount_percent": by_id[pk].discount_percent,
+                    "tax_rate": by_id[pk].tax_rate,
+                    "tax_inclusive": by_id[pk].tax_inclusive,
+                    "origin_line_id": pk,
+                }
+                for pk, qty in wanted.items()
+            ],
+        )
+        if post:
+            invoice = billing_services.invoice_post(actor=actor, invoice_id=invoice.pk)
     audit.record(
         actor=actor,
         subject=order,

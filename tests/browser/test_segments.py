@@ -12,6 +12,14 @@ from .conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def htmx_idle(page) -> None:
+    """Wait until htmx has swapped and processed the last response: a change
+    made to freshly swapped-in controls before that is not listened to."""
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def test_build_a_rule_segment_and_see_its_members(logged_in_page, live_server):
     head = make_user("hana", role="head_of_sales", password=PASSWORD)
     ClientFactory(owner=head, name="Toko Bali Jaya", status="client", region="Bali")
@@ -32,9 +40,11 @@ def test_build_a_rule_segment_and_see_its_members(logged_in_page, live_server):
     page.get_by_role("button", name="+ Condition (and)").click()
     second_field = page.locator("select[name='c1_field']")
     expect(second_field).to_be_visible()
+    htmx_idle(page)
     second_field.select_option(label="Region")
     expect(page.locator("select[name='c1_operator']")).to_have_value("contains")
     value = page.locator("input[name='c1_value']")
+    htmx_idle(page)
     value.fill("bali")
     value.press("Tab")
     expect(preview).to_contain_text("1 client matches now")
@@ -42,9 +52,11 @@ def test_build_a_rule_segment_and_see_its_members(logged_in_page, live_server):
     # A third row, then removed again: the count stays.
     page.get_by_role("button", name="+ Group (or)").click()
     expect(page.locator("tr.condition")).to_have_count(3)
+    htmx_idle(page)
     page.locator("tr.condition[data-row='2'] button").click()
     expect(page.locator("tr.condition")).to_have_count(2)
     expect(preview).to_contain_text("1 client matches now")
+    htmx_idle(page)
 
     page.get_by_role("button", name="Create segment").click()
 

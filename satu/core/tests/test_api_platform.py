@@ -563,3 +563,27 @@ def test_bad_token_names_are_refused(api_client, manager, payload):
     assert response.status_code == 422
     assert list(response.json()["fields"]) == ["name"]
     assert ApiToken.objects.count() == 1  # the test client's own
+
+
+# ------------------------------------------------------------------ NUL text
+
+
+def test_text_with_a_nul_character_is_refused_before_any_endpoint(
+    api_client, manager
+):
+    from satu.parties.models import Client
+
+    http = api_client.as_user(manager)
+    response = http.post(
+        "/api/v1/clients",
+        '{"name": "Toko\\u0000Jaya", "kind": "company"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "code": "validation_error",
+        "detail": "Text may not contain the NUL character.",
+        "fields": {},
+    }
+    assert http.get("/api/v1/clients?search=a%00b").status_code == 422
+    assert not Client.objects.exists()

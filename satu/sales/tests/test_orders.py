@@ -246,8 +246,6 @@ def test_service_queries_fixed_for_five_lines(manager, keeper, world):
     five = counts(lines)
     one = counts(lines[:1])
     print("queries create/confirm/ship/invoice, 5 lines:", five, "1 line:", one)
-    assert five[0] == one[0] == 21  # create: no query per line
-    assert five[3] == one[3]  # invoice: none per line either
-    # Confirm and ship grow only by inventory's per-row stock updates.
-    assert five[1] - one[1] <= 2 * 4
-    assert five[2] - one[2] <= 8 * 4
+    # No step makes a query per line: inventory writes its stock rows with
+    # one statement per table (executemany / multi-row insert).
+    assert five == one == [18, 14, 38, 28]
