@@ -568,9 +568,7 @@ def test_bad_token_names_are_refused(api_client, manager, payload):
 # ------------------------------------------------------------------ NUL text
 
 
-def test_text_with_a_nul_character_is_refused_before_any_endpoint(
-    api_client, manager
-):
+def test_text_with_a_nul_character_is_refused_before_any_endpoint(api_client, manager):
     from satu.parties.models import Client
 
     http = api_client.as_user(manager)
