@@ -287,6 +287,33 @@ def invoiced_quantities(*, origin_type: str, origin_id: int) -> dict[int, Decima
     return {row["origin_line_id"]: row["quantity"] for row in rows}
 
 
+def invoiced_and_draft_quantities(
+    *, origin_type: str, origin_id: int, draft_kind: str = "customer_invoice"
+) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """In one query: `invoiced_quantities` of the origin, and {origin_line_id:
+    quantity} on its draft invoices of `draft_kind` (not yet posted)."""
+    rows = (
+        InvoiceLine.objects.filter(
+            invoice__origin_type=origin_type,
+            invoice__origin_id=origin_id,
+            invoice__state__in=[*OPEN_STATES, Invoice.State.DRAFT],
+            origin_line_id__isnull=False,
+        )
+        .values_list("origin_line_id", "invoice__state", "invoice__kind")
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+    invoiced: dict[int, Decimal] = {}
+    drafts: dict[int, Decimal] = {}
+    for line_id, state, kind, quantity in rows:
+        if state in OPEN_STATES:
+            signed = -quantity if kind in CREDIT_KINDS else quantity
+            invoiced[line_id] = invoiced.get(line_id, Decimal(0)) + signed
+        elif kind == draft_kind:
+            drafts[line_id] = drafts.get(line_id, Decimal(0)) + quantity
+    return invoiced, drafts
+
+
 def invoiced_amounts(*, origin_type: str, origin_id: int) -> dict:
     """{"total", "paid", "due"} of the origin's posted invoices net of credit
     notes (for an order's invoice and payment status)."""

@@ -507,7 +507,22 @@ def _date(value, errors, field) -> date | None:
 
 
 def _client(actor, client_id):
-    return parties_queries.client_get(actor=actor, client_id=client_id)
+    """The visible client with its groups (for prices and the assortment);
+    `parties_queries.client_get` without the joins a document does not use.
+    Raises NotFound."""
+    try:
+        pk = int(client_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Client not found.")) from None
+    client = (
+        parties_queries.clients_visible_to(actor)
+        .prefetch_related("groups")
+        .filter(pk=pk)
+        .first()
+    )
+    if client is None:
+        raise NotFound(_("Client not found."))
+    return client
 
 
 def _deal(actor, deal_id):
@@ -1519,26 +1534,6 @@ def sales_order_refresh(*, order_id) -> None:
         _refresh(order, list(order.lines.select_related("product")))
 
 
-def _pending_invoiced(order: SalesOrder) -> dict[int, Decimal]:
-    """Quantity per line on the order's draft (not yet posted) invoices."""
-    from django.db.models import Sum
-
-    from satu.billing.models import InvoiceLine
-
-    rows = (
-        InvoiceLine.objects.filter(
-            invoice__origin_type=ORDER_ORIGIN,
-            invoice__origin_id=order.pk,
-            invoice__state="draft",
-            invoice__kind="customer_invoice",
-        )
-        .values("origin_line_id")
-        .annotate(q=Sum("quantity"))
-        .values_list("origin_line_id", "q")
-    )
-    return {line_id: q for line_id, q in rows}
-
-
 @transaction.atomic
 def sales_order_invoice(
     *, actor, order_id, quantities: dict | None = None, post: bool = True, version=None
@@ -1562,10 +1557,9 @@ def sales_order_invoice(
     moved = inventory_queries.moved_quantities(
         origin_type=ORDER_ORIGIN, origin_id=order.pk
     )
-    invoiced = billing_queries.invoiced_quantities(
+    invoiced, drafts = billing_queries.invoiced_and_draft_quantities(
         origin_type=ORDER_ORIGIN, origin_id=order.pk
     )
-    drafts = _pending_invoiced(order)
     left = {}
     for pk, line in by_id.items():
         if order.invoice_before_delivery or not _goods(line):
