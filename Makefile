@@ -70,18 +70,24 @@ lint: install
 # W2 (stock posting) on a fresh SQLite file and a fresh PostgreSQL database
 # `satu_bench` (created and dropped here; skipped when no server answers).
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+# The benchmark workloads (../shared/bench/workload.md), each on a fresh
+# SQLite file and a fresh PostgreSQL database: `make bench BENCH=W2` for one.
+BENCH ?= W1 W2
 bench: install
-	@echo "== W2 on SQLite =="
-	rm -f var/bench-w2.sqlite3 var/bench-w2.sqlite3-wal var/bench-w2.sqlite3-shm
-	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-w2.sqlite3 $(BIN)/satu bench W2
-	rm -f var/bench-w2.sqlite3 var/bench-w2.sqlite3-wal var/bench-w2.sqlite3-shm
-	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
-	  echo "== W2 on PostgreSQL =="; \
-	  dropdb --if-exists -h 127.0.0.1 -U postgres satu_bench && \
-	  createdb -h 127.0.0.1 -U postgres satu_bench && \
-	  DATABASE_URL=$(BENCH_PG)/satu_bench $(BIN)/satu bench W2; rc=$$?; \
-	  dropdb --if-exists -h 127.0.0.1 -U postgres satu_bench; exit $$rc; \
-	else echo "== PostgreSQL not reachable: W2 on PostgreSQL skipped =="; fi
+	@for w in $(BENCH); do \
+	  echo "== $$w on SQLite =="; \
+	  rm -f var/bench.sqlite3 var/bench.sqlite3-wal var/bench.sqlite3-shm; \
+	  DATABASE_URL=sqlite:///$(CURDIR)/var/bench.sqlite3 $(BIN)/satu bench $$w || exit 1; \
+	  rm -f var/bench.sqlite3 var/bench.sqlite3-wal var/bench.sqlite3-shm; \
+	  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	    echo "== $$w on PostgreSQL =="; \
+	    dropdb --if-exists -h 127.0.0.1 -U postgres satu_bench && \
+	    createdb -h 127.0.0.1 -U postgres satu_bench && \
+	    DATABASE_URL=$(BENCH_PG)/satu_bench $(BIN)/satu bench $$w; rc=$$?; \
+	    dropdb --if-exists -h 127.0.0.1 -U postgres satu_bench; \
+	    [ $$rc -eq 0 ] || exit $$rc; \
+	  else echo "== PostgreSQL not reachable: $$w on PostgreSQL skipped =="; fi; \
+	done
 
 # Refresh the Indonesian catalogue after changing UI strings, then translate
 # the new entries in locale/id/LC_MESSAGES/django.po and run it again.

@@ -2935,6 +2935,19 @@ def loss_reason_update(*, actor, reason_id: int, name=None, is_active=None):
 
 
 @transaction.atomic
+def unmet_demand_reason_update(*, actor, reason_id: int, name=None, is_active=None):
+    """Rename or (de)activate a reason for unmet demand."""
+    return _simple_update(
+        actor,
+        UnmetDemandReason,
+        "crm.change_unmetdemandreason",
+        reason_id,
+        name=name,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
 def contact_reason_update(*, actor, reason_id: int, name=None, is_active=None):
     """Rename or (de)activate a reason for contact."""
     return _simple_update(

@@ -23,6 +23,7 @@ from satu.crm.models import (
     Interaction,
     LossReason,
     StageRule,
+    UnmetDemandReason,
 )
 
 CONFIG_PERMS = (
@@ -31,6 +32,7 @@ CONFIG_PERMS = (
     "crm.change_contactreason",
     "crm.change_competitor",
     "crm.change_claimcategory",
+    "crm.change_unmetdemandreason",
 )
 
 # slug -> (model, title, create service, update service, id keyword, perm)
@@ -66,6 +68,14 @@ REFERENCES = {
         services.claim_category_update,
         "category_id",
         "crm.change_claimcategory",
+    ),
+    "unmet-demand-reasons": (
+        UnmetDemandReason,
+        gettext_lazy("Reasons for unmet demand"),
+        services.unmet_demand_reason_create,
+        services.unmet_demand_reason_update,
+        "reason_id",
+        "crm.change_unmetdemandreason",
     ),
 }
 

@@ -204,6 +204,19 @@ def test_reference_screen(client, admin):
     assert client.get("/settings/crm/unknown/").status_code == 404
 
 
+def test_unmet_demand_reasons_are_configured_on_screen(client, admin):
+    from satu.crm.models import UnmetDemandReason
+
+    client.force_login(admin)
+    url = "/settings/crm/unmet-demand-reasons/"
+    assert "Reasons for unmet demand" in client.get("/settings/crm/").content.decode()
+    client.post(url, {"action": "add", "name": "Out of stock"})
+    reason = UnmetDemandReason.objects.get(name="Out of stock")
+    client.post(url, {"action": "update", "id": reason.pk, "name": "No stock"})
+    reason.refresh_from_db()
+    assert (reason.name, reason.is_active) == ("No stock", False)
+
+
 def test_sales_manager_cannot_configure(client, manager):
     client.force_login(manager)
     assert client.get("/settings/crm/").status_code == 403
