@@ -25,6 +25,7 @@ from satu.crm.models import (
 from satu.parties.queries import (
     clients_visible_to,
     search_terms,
+    sections_from,
     segment_client_ids,
 )
 
@@ -1230,9 +1231,4 @@ def register_deal_section(code: str, provider, *, order: int = 100) -> None:
 
 
 def deal_sections(*, actor, deal) -> list:
-    sections = []
-    for _order, provider in sorted(DEAL_SECTIONS.values(), key=lambda item: item[0]):
-        section = provider(actor, deal)
-        if section is not None:
-            sections.append(section)
-    return sections
+    return sections_from(DEAL_SECTIONS, actor, deal)

@@ -518,13 +518,19 @@ def register_card_section(code: str, provider, *, order: int = 100) -> None:
     CARD_SECTIONS[code] = (order, provider)
 
 
-def card_sections(*, actor, client) -> list[CardSection]:
+def sections_from(registry: dict, actor, subject) -> list[CardSection]:
+    """Call each `(order, provider)` of a section registry in order; keep the
+    sections that are not None. Shared by the client card and the deal page."""
     sections = []
-    for _order, provider in sorted(CARD_SECTIONS.values(), key=lambda item: item[0]):
-        section = provider(actor, client)
+    for _order, provider in sorted(registry.values(), key=lambda item: item[0]):
+        section = provider(actor, subject)
         if section is not None:
             sections.append(section)
     return sections
+
+
+def card_sections(*, actor, client) -> list[CardSection]:
+    return sections_from(CARD_SECTIONS, actor, client)
 
 
 # ------------------------------------------------------------------ segments

@@ -94,15 +94,12 @@ class SalesConfig(AppConfig):
         from satu.inventory.events import TransferDone
 
         events.subscribe(TransferDone, handlers.on_transfer_done)
-        try:
-            from satu.core.schedules import register_schedule
-            from satu.sales.tasks import expire_quotes
+        from satu.core.schedules import register_schedule
+        from satu.sales.tasks import expire_quotes
 
-            register_schedule(
-                "sales.quotes_expire", "15 0 * * *", expire_quotes, _("Expire quotes")
-            )
-        except ImportError:  # pragma: no cover - schedules not installed
-            pass
+        register_schedule(
+            "sales.quotes_expire", "15 0 * * *", expire_quotes, _("Expire quotes")
+        )
 
         viewing = [
             "sales.view_quote",

@@ -27,7 +27,7 @@ def client_card_section(actor, client):
         return None
     return CardSection(
         title=_("Open quotes and orders"),
-        template="sales/_client_card.html",
+        template="sales/_documents_section.html",
         place="main",
         context=docs,
     )
@@ -45,7 +45,7 @@ def deal_section(actor, deal):
     docs["can_quote"] = actor.has_perm("sales.add_quote")
     return CardSection(
         title=_("Quotes and orders"),
-        template="sales/_deal_documents.html",
+        template="sales/_documents_section.html",
         place="main",
         context=docs,
     )
