@@ -3,6 +3,7 @@
 `main(argv)` dispatches on the workload name to `satu.bench.<name>.main`
 (W1 lives in w1.py, W2 in w2.py)."""
 
+import contextlib
 import importlib
 import os
 import sys
@@ -10,8 +11,8 @@ import sys
 USAGE = """\
 usage: satu bench WORKLOAD [options]
 
-  W1 [--orders N] [--no-migrate]  order-to-cash (default 400 orders)
-  W2 [--moves N] [--no-migrate]   stock posting (default 8000 moves)
+  W1 [--orders N] [--no-migrate] [--profile FILE]  order-to-cash (400 orders)
+  W2 [--moves N] [--no-migrate] [--profile FILE]   stock posting (8000 moves)
 
 The database is the one DATABASE_URL names; start from an empty one, e.g.
   DATABASE_URL=sqlite:////tmp/w2.sqlite3 satu bench W2
@@ -35,3 +36,23 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     return module.main(args[1:])
+
+
+@contextlib.contextmanager
+def profiled(path: str | None):
+    """cProfile the block into `path` (read it with `python -m pstats`) and
+    print the 25 most expensive functions; a no-op without a path."""
+    if not path:
+        yield
+        return
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(path)
+        pstats.Stats(path).sort_stats("tottime").print_stats(25)

@@ -21,6 +21,7 @@ import sys
 import time
 from decimal import Decimal
 
+from satu.bench import profiled
 from satu.bench.workload_data import w1_data, w1_expected
 
 EXPECTED = {
@@ -198,6 +199,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="satu bench W1")
     parser.add_argument("--orders", type=int, default=400)
     parser.add_argument("--no-migrate", action="store_true")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a cProfile of the timed part to FILE"
+    )
     args = parser.parse_args(argv)
 
     from django.core.management import call_command
@@ -214,7 +218,8 @@ def main(argv: list[str]) -> int:
     load0 = os.getloadavg()
     cpu0 = time.process_time()
     start = time.perf_counter()
-    order_ids = run_orders(actor, wh, product_ids, client_ids, data["orders"])
+    with profiled(args.profile):
+        order_ids = run_orders(actor, wh, product_ids, client_ids, data["orders"])
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     load1 = os.getloadavg()

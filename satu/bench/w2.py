@@ -10,6 +10,7 @@ import time
 from collections import defaultdict
 from decimal import Decimal
 
+from satu.bench import profiled
 from satu.bench.workload_data import w2_data
 
 EXPECTED = {
@@ -117,10 +118,37 @@ def verify(wh, ids, moves, expected) -> list[str]:
     return problems
 
 
+def run_moves(post, actor, ids, costs, moves, supplier, customer, stock) -> None:
+    """The timed part: one move after the other, each its own transaction."""
+    for p, kind, qty in moves:
+        if kind == "receipt":
+            post(
+                actor=actor,
+                product_id=ids[p - 1],
+                quantity=qty,
+                source_id=supplier,
+                destination_id=stock,
+                unit_cost=costs[p - 1],
+                reference="W2",
+            )
+        else:
+            post(
+                actor=actor,
+                product_id=ids[p - 1],
+                quantity=qty,
+                source_id=stock,
+                destination_id=customer,
+                reference="W2",
+            )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="satu bench W2")
     parser.add_argument("--moves", type=int, default=8000)
     parser.add_argument("--no-migrate", action="store_true")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a cProfile of the timed part to FILE"
+    )
     args = parser.parse_args(argv)
 
     from django.core.management import call_command
@@ -144,26 +172,8 @@ def main(argv: list[str]) -> int:
     load0 = os.getloadavg()
     cpu0 = time.process_time()
     start = time.perf_counter()
-    for p, kind, qty in data["moves"]:
-        if kind == "receipt":
-            post(
-                actor=actor,
-                product_id=ids[p - 1],
-                quantity=qty,
-                source_id=supplier,
-                destination_id=stock,
-                unit_cost=costs[p - 1],
-                reference="W2",
-            )
-        else:
-            post(
-                actor=actor,
-                product_id=ids[p - 1],
-                quantity=qty,
-                source_id=stock,
-                destination_id=customer,
-                reference="W2",
-            )
+    with profiled(args.profile):
+        run_moves(post, actor, ids, costs, data["moves"], supplier, customer, stock)
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     load1 = os.getloadavg()

@@ -809,9 +809,12 @@ def invoice_create(
     due_date: date | None = None,
     reference: str = "",
     notes: str = "",
+    post: bool = False,
 ) -> Invoice:
     """A draft invoice (no number yet: `invoice_post` numbers it, so deleted
-    drafts leave no gap). Lines: {"product_id"?, "description", "quantity",
+    drafts leave no gap) — or with `post=True` one posted at once (the same
+    as invoice_post right after, without reading back what was written).
+    Lines: {"product_id"?, "description", "quantity",
     "unit_price", "discount_percent"?, "tax_rate"?, "tax_inclusive"?,
     "origin_line_id"?}; amounts via `satu.catalog.taxes`, rounded per
     currency. The due date defaults to the issue date plus the contract's
@@ -849,11 +852,25 @@ def invoice_create(
         created_by=actor if actor is not None and actor.pk else None,
     )
     _set_totals(invoice, built)
+    if post:
+        if not built:
+            raise ValidationFailed(fields={"lines": [_("Add at least one line.")]})
+        _number_and_post(invoice)
+        _settle_state(invoice)
+        invoice.version += 1
     invoice.save()
     for line in built:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(built)
     audit.record(actor=actor, subject=invoice, action="created")
+    if post:
+        audit.record(
+            actor=actor,
+            subject=invoice,
+            action="posted",
+            changes={"number": [None, invoice.number]},
+        )
+        return _posted(actor, invoice, built, audited=True)
     return invoice
 
 
@@ -1211,15 +1228,7 @@ def invoice_post(*, actor, invoice_id: int, version: int | None = None) -> Invoi
         if original.state not in OPEN_STATES:
             raise BadState(_("The credited invoice is not posted."))
         _check_credit(invoice, original, lines, posted_only=True)
-    year = invoice.issue_date.year
-    key = f"billing.{invoice.kind}/{invoice.company_id}"
-    invoice.number = numbering.formatted(
-        INVOICE_PREFIXES[invoice.kind], year, numbering.next_number(key, year)
-    )
-    invoice.state = Invoice.State.POSTED
-    invoice.posted_at = timezone.now()
-    if invoice.due_date is None:
-        invoice.due_date = invoice.issue_date
+    _number_and_post(invoice)
     if original is not None:
         applied = min(invoice.amount_total, max(original.amount_due, ZERO))
         original.amount_offset += applied
@@ -1230,12 +1239,34 @@ def invoice_post(*, actor, invoice_id: int, version: int | None = None) -> Invoi
     _settle_state(invoice)
     invoice.version += 1
     invoice.save()
-    audit.record(
-        actor=actor,
-        subject=invoice,
-        action="posted",
-        changes={"number": [None, invoice.number]},
+    return _posted(actor, invoice, lines)
+
+
+def _number_and_post(invoice: Invoice) -> None:
+    """Number a draft (the counter row stays locked to the end of the
+    transaction) and mark it posted; the caller saves it."""
+    year = invoice.issue_date.year
+    key = f"billing.{invoice.kind}/{invoice.company_id}"
+    invoice.number = numbering.formatted(
+        INVOICE_PREFIXES[invoice.kind], year, numbering.next_number(key, year)
     )
+    invoice.state = Invoice.State.POSTED
+    invoice.posted_at = timezone.now()
+    if invoice.due_date is None:
+        invoice.due_date = invoice.issue_date
+
+
+def _posted(
+    actor, invoice: Invoice, lines: list[InvoiceLine], *, audited: bool = False
+) -> Invoice:
+    """What follows posting: audit, client timeline, InvoicePosted."""
+    if not audited:
+        audit.record(
+            actor=actor,
+            subject=invoice,
+            action="posted",
+            changes={"number": [None, invoice.number]},
+        )
     data = {
         "number": invoice.number,
         "kind": invoice.kind,

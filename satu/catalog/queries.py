@@ -518,3 +518,15 @@ def tax_rule_get(*, actor, tax_rule_id):
     if rule is None:
         raise NotFound(_("Tax rule not found."))
     return rule
+
+
+def kit_components(kit_ids) -> dict[int, list]:
+    """{kit id: [KitComponent with its component product]} for the given
+    kits, in one query (kits without components map to an empty list)."""
+    result: dict[int, list] = {int(pk): [] for pk in kit_ids}
+    if result:
+        for row in KitComponent.objects.filter(kit_id__in=result).select_related(
+            "component"
+        ):
+            result[row.kit_id].append(row)
+    return result

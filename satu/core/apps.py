@@ -1,5 +1,12 @@
 from django.apps import AppConfig
+from django.core.signals import request_started
 from django.db.models.signals import post_migrate
+
+
+def _forget_txcache(**_kwargs):
+    from satu.core import txcache
+
+    txcache.forget()
 
 
 class CoreConfig(AppConfig):
@@ -15,6 +22,11 @@ class CoreConfig(AppConfig):
         # migrate (not only core's) because permissions of apps later in
         # INSTALLED_APPS exist only once their own post_migrate has run.
         post_migrate.connect(roles.sync_roles, dispatch_uid="satu.core.sync_roles")
+        # Every request starts with an empty per-transaction cache (matters in
+        # tests, where the test's own transaction spans several requests).
+        request_started.connect(
+            _forget_txcache, dispatch_uid="satu.core.txcache_request"
+        )
         roles.grant(
             roles.ADMINISTRATOR,
             [

@@ -9,8 +9,10 @@ services refuse work (`require`).
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
+from satu.core import txcache
 from satu.core.errors import FeatureDisabled, NotFound
 from satu.core.models import FeatureToggle
 
@@ -47,7 +49,21 @@ def get(code: str) -> Feature:
 
 
 def enabled_map() -> dict[str, bool]:
-    """Every registered feature's effective state, in one query."""
+    """Every registered feature's effective state, in one query per
+    transaction (`satu.core.txcache`): a service that calls three others
+    asks once."""
+    return txcache.cached("features", _read_map)
+
+
+def _forget(**_kwargs) -> None:
+    txcache.forget("features")
+
+
+post_save.connect(_forget, sender=FeatureToggle, dispatch_uid="satu.features.save")
+post_delete.connect(_forget, sender=FeatureToggle, dispatch_uid="satu.features.del")
+
+
+def _read_map() -> dict[str, bool]:
     stored = dict(FeatureToggle.objects.values_list("code", "enabled"))
     own = {code: stored.get(code, f.default) for code, f in _registry.items()}
 

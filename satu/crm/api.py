@@ -7,13 +7,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from satu.core.api import UserRef
 from satu.core.errors import NotFound, PermissionDenied
 from satu.crm import queries, services
+from satu.crm.errors import LeadImportRejected
 from satu.crm.models import Stage
 
 router = Router(tags=["crm"])
@@ -1372,6 +1374,60 @@ def post_lead(request, payload: LeadIn):
     """Register a lead; without a name, company, email or phone it answers 422."""
     lead = services.lead_create(actor=request.auth, **payload.model_dump())
     return Status(201, queries.lead_get(actor=request.auth, lead_id=lead.pk))
+
+
+class LeadImportErrorOut(Schema):
+    row: int = Field(description="Spreadsheet row; the header is row 1.")
+    field: str
+    message: str
+
+
+class LeadImportOut(Schema):
+    created: int
+
+
+class LeadImportRejectedOut(Schema):
+    code: Literal["crm.lead_import_rejected"]
+    detail: str
+    fields: dict[str, list[str]]
+    created: int = Field(description="Always 0: all rows or none.")
+    invalid_rows: int
+    errors: list[LeadImportErrorOut]
+
+
+@router.post(
+    "/leads/import",
+    response={201: LeadImportOut, 422: LeadImportRejectedOut},
+)
+def import_leads(request, file: File[UploadedFile]):
+    """Import leads from a CSV (UTF-8) or XLSX file, as the web screen
+    /leads/import/ does (same service): columns company, name, email, phone,
+    message, channel (by name), number, matched by header; source `import`,
+    owner the caller. All rows or none: 201 `{created}` when every row is
+    valid; otherwise 422 `crm.lead_import_rejected` with `invalid_rows` and
+    `errors` ([{row, field, message}]) and nothing created. An unreadable,
+    empty or header-only file, a wrong file type, or one without a company,
+    name, email or phone column answers 422 `import.invalid_file` (message
+    in `detail` and `fields.file`). Needs `crm.view_lead` and `crm.add_lead`."""
+    from satu.parties.imports import read_upload
+
+    _perm(request, "crm.view_lead")
+    _perm(request, "crm.add_lead")  # before reading the file; the service checks too
+    result = services.lead_import(
+        actor=request.auth, data=read_upload(file), filename=file.name or ""
+    )
+    if result["errors"]:
+        raise LeadImportRejected(
+            created=0,
+            invalid_rows=len(result["errors"]),
+            errors=[
+                {"row": e["row"], "field": field, "message": str(message)}
+                for e in result["errors"]
+                for field, messages in e["fields"].items()
+                for message in messages
+            ],
+        )
+    return Status(201, {"created": result["created"]})
 
 
 @router.get("/leads/{lead_id}", response=LeadOut)

@@ -79,3 +79,13 @@ class TooManySubmissions(DomainError):
     code = "crm.too_many_submissions"
     http_status = 429
     default_message = _("Too many submissions from your address; try again later.")
+
+
+class LeadImportRejected(DomainError):
+    """A lead import with bad rows: nothing was created. The API answer
+    carries `created` (0), `invalid_rows` and `errors` ([{row, field,
+    message}], the header being row 1)."""
+
+    code = "crm.lead_import_rejected"
+    http_status = 422
+    default_message = _("Nothing was imported: some rows have errors.")

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from satu.core import web as core_web
-from satu.core.errors import DomainError
+from satu.core.errors import DomainError, ValidationFailed
 from satu.crm import queries
 from satu.crm.models import Deal, Interaction
 from satu.parties import queries as parties_queries
@@ -170,10 +170,85 @@ class LoseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["loss_reason"].queryset = queries.loss_reasons()
         self.fields["competitor"].queryset = queries.competitors()
+        # Per product line (CRM-4): why its demand was not met, optional. The
+        # select offers the active reasons; the id is checked by
+        # `deal_lose`, whose message lands on the line's field.
+        self.lines = list(lines)
+        self._submitted: list[str] = []  # field name per `unmet_lines` index
+        if self.lines:
+            reasons = [("", "—")] + [
+                (r.pk, r.name) for r in queries.unmet_demand_reasons()
+            ]
+        for line in self.lines:
+            self.fields[f"line_{line.pk}_reason"] = forms.IntegerField(
+                label=_("Why not met"),
+                required=False,
+                min_value=1,
+                max_value=2**63 - 1,
+                initial=line.unmet_reason_id,
+                widget=forms.Select(choices=reasons),
+            )
+            self.fields[f"line_{line.pk}_note"] = forms.CharField(
+                label=_("Note"),
+                required=False,
+                max_length=5000,
+                initial=line.unmet_note,
+            )
+
+    def deal_fields(self) -> list:
+        """The fields about the whole deal (the lines come in `line_rows`)."""
+        return [self["loss_reason"], self["competitor"], self["note"]]
+
+    def line_rows(self) -> list[tuple]:
+        """(line, reason field, note field) for the template."""
+        return [
+            (line, self[f"line_{line.pk}_reason"], self[f"line_{line.pk}_note"])
+            for line in self.lines
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for line in self.lines:
+            reason, note = f"line_{line.pk}_reason", f"line_{line.pk}_note"
+            if data.get(note) and not data.get(reason) and reason not in self.errors:
+                self.add_error(reason, _("Choose why the demand was not met."))
+        return data
+
+    def unmet_lines(self) -> list[dict]:
+        """`deal_lose(unmet_lines=...)`: the lines given a reason."""
+        items = []
+        self._submitted = []
+        for line in self.lines:
+            reason_id = self.cleaned_data.get(f"line_{line.pk}_reason")
+            if reason_id is None:
+                continue
+            items.append(
+                {
+                    "line_id": line.pk,
+                    "unmet_reason_id": reason_id,
+                    "note": self.cleaned_data.get(f"line_{line.pk}_note") or "",
+                }
+            )
+            self._submitted.append(f"line_{line.pk}")
+        return items
+
+    def apply_service_error(self, exc: DomainError) -> None:
+        """`deal_lose`'s errors on the form; `unmet_lines.<i>.<key>` on the
+        fields of the i-th line sent."""
+        fields = {}
+        for key, messages in exc.fields.items():
+            parts = key.split(".")
+            if parts[0] == "unmet_lines" and len(parts) == 3 and parts[1].isdigit():
+                i = int(parts[1])
+                if i < len(self._submitted):
+                    suffix = "note" if parts[2] == "note" else "reason"
+                    key = f"{self._submitted[i]}_{suffix}"
+            fields.setdefault(key, []).extend(messages)
+        apply_domain_error(self, ValidationFailed(exc.message, fields=fields))
 
 
 class InteractionForm(forms.Form):

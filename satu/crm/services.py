@@ -2683,6 +2683,8 @@ LEAD_IMPORT_COLUMNS = {
     "number": ("number", "external number", "id"),
 }
 LEAD_IMPORT_MAX_ROWS = 5000
+# At least one of these columns, or no row could identify a lead.
+LEAD_IMPORT_IDENTITY = frozenset({"company_name", "person_name", "email", "phone"})
 
 
 class _ImportFailed(Exception):
@@ -2695,9 +2697,12 @@ def lead_import(*, actor, data: bytes, filename: str = "") -> dict:
     nothing: headers map by name (company, name, email, phone, message,
     channel — a channel by its name —, number); every row is validated like
     `lead_create` (source "import", owner the actor). Returns {"created": n,
-    "errors": []}; with any row error nothing is created and "errors" lists
-    {"row", "fields"} per bad row. ImportFileInvalid for an unreadable file
-    or one without a known column."""
+    "errors": []}; with any row error nothing is created and
+    "errors" lists {"row", "fields"} per bad row ("row" is the spreadsheet
+    row, the header being 1). ImportFileInvalid (`import.invalid_file`) for
+    an unreadable or empty file, one without a company/name/email/phone
+    column, or one with a header but no rows. Used by the web screen and the
+    API alike."""
     from satu.parties.imports import ImportFileInvalid, norm, read_table
 
     _require(actor, "crm.add_lead")
@@ -2709,6 +2714,15 @@ def lead_import(*, actor, data: bytes, filename: str = "") -> dict:
                 columns[i] = key
     if not columns:
         message = _("No known column; use company, name, email, phone, message.")
+        raise ImportFileInvalid(message, fields={"file": [message]})
+    if not LEAD_IMPORT_IDENTITY.intersection(columns.values()):
+        message = _(
+            "The file needs a company, name, email or phone column: "
+            "a lead without any of them cannot be registered."
+        )
+        raise ImportFileInvalid(message, fields={"file": [message]})
+    if not table.rows:
+        message = _("The file has a header row but no leads.")
         raise ImportFileInvalid(message, fields={"file": [message]})
     if len(table.rows) > LEAD_IMPORT_MAX_ROWS:
         message = _("At most %(n)d rows per file.") % {"n": LEAD_IMPORT_MAX_ROWS}

@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from satu.core import attachments, audit
-from satu.core.errors import DomainError
+from satu.core.errors import DomainError, ValidationFailed
 from satu.core.web import fetch as _fetch
 from satu.core.web import raise_http as _raise_http
 from satu.core.web import require_feature
 from satu.core.web import require_perm as _require_perm
 from satu.crm import queries, services
+from satu.crm.errors import DealClosed
 from satu.crm.forms import (
     DealFilterForm,
     DealForm,
@@ -195,9 +196,19 @@ def deal_edit(request, pk: int):
 def deal_detail(request, pk: int):
     _feature(request)
     deal = _fetch(queries.deal_get, actor=request.user, deal_id=pk)
+    return render(request, "crm/deal_detail.html", _deal_context(request, deal))
+
+
+def _deal_context(request, deal, lose_form: LoseForm | None = None) -> dict:
+    """The deal page; `lose_form` a bound, refused "lose" form to show."""
+    can_change = request.user.has_perm("crm.change_deal")
+    in_work = deal.status == Deal.Status.IN_WORK
+    if lose_form is None:
+        lines = queries.deal_lines(deal=deal) if in_work and can_change else ()
+        lose_form = LoseForm(lines=lines)
     stages = queries.stages_of(deal.kind) if deal.kind.has_stages else []
     later = [s for s in stages if deal.stage and s.position > deal.stage.position]
-    context = {
+    return {
         "deal": deal,
         "stages": stages,
         "history": queries.deal_stage_history(deal=deal),
@@ -209,17 +220,16 @@ def deal_detail(request, pk: int):
         if deal.stage and later
         else [],
         "next_stage": later[0] if later else None,
-        "lose_form": LoseForm(),
+        "lose_form": lose_form,
         "approvals": queries.approvals_open(deal=deal, actor=request.user),
         "files": attachments.attachments_for(deal),
         "audit_entries": list(audit.entries_for(deal)[:20]),
-        "can_change": request.user.has_perm("crm.change_deal"),
+        "can_change": can_change,
         "can_override": request.user.has_perm("crm.override_stage_rules"),
-        "in_work": deal.status == Deal.Status.IN_WORK,
+        "in_work": in_work,
         "process_driven": deal.kind.control_mode == DealKind.ControlMode.PROCESS,
         "deal_sections": queries.deal_sections(actor=request.user, deal=deal),
     }
-    return render(request, "crm/deal_detail.html", context)
 
 
 @require_POST
@@ -310,23 +320,46 @@ def deal_win(request, pk: int):
 @require_POST
 @view_deal
 def deal_lose(request, pk: int):
+    """Close a deal as lost: loss reason, competitor, note and, per product
+    line, why its demand was not met (`deal_lose(unmet_lines=...)`). Refused
+    input re-renders the deal page (422) with the service's messages on the
+    form; nothing changes."""
     _feature(request)
-    form = LoseForm(request.POST)
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    try:
-        services.deal_lose(
-            actor=request.user,
-            deal_id=pk,
-            loss_reason_id=data["loss_reason"].pk if data.get("loss_reason") else None,
-            competitor_id=data["competitor"].pk if data.get("competitor") else None,
-            note=data.get("note") or "",
-        )
-    except DomainError as exc:
-        _flash_error(request, exc)
-    else:
-        messages.success(request, _("Deal closed as lost."))
-    return redirect("deal_detail", pk=pk)
+    _require_perm(request, "crm.change_deal")
+    deal = _fetch(queries.deal_get, actor=request.user, deal_id=pk)
+    if deal.status != Deal.Status.IN_WORK:
+        _flash_error(request, DealClosed())
+        return redirect("deal_detail", pk=pk)
+    form = LoseForm(request.POST, lines=queries.deal_lines(deal=deal))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.deal_lose(
+                actor=request.user,
+                deal_id=pk,
+                loss_reason_id=_pk(data.get("loss_reason")),
+                competitor_id=_pk(data.get("competitor")),
+                note=data.get("note") or "",
+                unmet_lines=form.unmet_lines(),
+            )
+        except ValidationFailed as exc:
+            form.apply_service_error(exc)
+        except DomainError as exc:
+            _flash_error(request, exc)
+            return redirect("deal_detail", pk=pk)
+        else:
+            messages.success(request, _("Deal closed as lost."))
+            return redirect("deal_detail", pk=pk)
+    return render(
+        request,
+        "crm/deal_detail.html",
+        _deal_context(request, deal, lose_form=form),
+        status=422,
+    )
+
+
+def _pk(obj) -> int | None:
+    return obj.pk if obj is not None else None
 
 
 @require_POST

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from satu.billing import services as billing_services
 from satu.billing.models import CashAccount, Contract, Invoice
+from satu.catalog import queries as catalog_queries
 from satu.catalog.models import Product
 from satu.crm.models import Deal
 from satu.inventory import queries as inventory_queries
@@ -81,6 +82,18 @@ class _Trade:
             if p.kind == Product.Kind.GOODS and p.tracking == Product.Tracking.NONE
         ]
         self.services = [p for p in active if p.kind == Product.Kind.SERVICE]
+        # Kits whose components are all plain goods: {kit id: {goods id: qty}}.
+        plain = {p.pk for p in self.goods}
+        kits = [p for p in active if p.kind == Product.Kind.KIT]
+        self.kits: dict[int, dict[int, Decimal]] = {}
+        for kit_id, parts in catalog_queries.kit_components(
+            [k.pk for k in kits]
+        ).items():
+            if parts and all(c.component_id in plain for c in parts):
+                self.kits[kit_id] = {c.component_id: c.quantity for c in parts}
+        # Kit lines draw from their own stream: the main one (and with it the
+        # rest of the demo) stays as it was before kits were sold.
+        self.kit_rng = random.Random(repr(rng.getstate()[1][:8]))
         self.suppliers = sorted(suppliers, key=lambda c: c.pk)
         self.available: dict[tuple[int, int], Decimal] = {}
         for wh in [self.main, *self.outlets]:
@@ -166,13 +179,28 @@ class _Trade:
         if self.services and rng.random() < 0.1 and not warehouse.is_outlet:
             service = rng.choice(self.services)
             lines.append({"product_id": service.pk, "quantity": 1})
+        if self.kits and not warehouse.is_outlet and self.kit_rng.random() < 0.08:
+            kit_id = self.kit_rng.choice(sorted(self.kits))
+            quantity = Decimal(self.kit_rng.randint(1, 4))
+            parts = self.kits[kit_id]
+            if not used & set(parts) and all(
+                self.available.get((warehouse.pk, pid), ZERO) >= quantity * q
+                for pid, q in parts.items()
+            ):
+                for pid, q in parts.items():
+                    self.available[(warehouse.pk, pid)] -= quantity * q
+                lines.append({"product_id": kit_id, "quantity": quantity})
         return lines
 
     def _give_back(self, warehouse, lines) -> None:
         for line in lines:
-            key = (warehouse.pk, line["product_id"])
-            if key in self.available or line["product_id"] in self.opening:
-                self.available[key] = self.available.get(key, ZERO) + line["quantity"]
+            parts = self.kits.get(line["product_id"]) or {line["product_id"]: 1}
+            for pid, per in parts.items():
+                key = (warehouse.pk, pid)
+                if key in self.available or pid in self.opening:
+                    self.available[key] = (
+                        self.available.get(key, ZERO) + line["quantity"] * per
+                    )
 
     def _confirm(self, actor, order) -> bool:
         try:
@@ -295,7 +323,9 @@ class _Trade:
             return  # confirmed, waiting for the warehouse
         order_lines = list(order.lines.select_related("product").order_by("pk"))
         goods = [
-            line for line in order_lines if line.product.kind == Product.Kind.GOODS
+            line
+            for line in order_lines
+            if line.product.kind == Product.Kind.GOODS or line.product_id in self.kits
         ]
         partial_ship = len(goods) > 1 and rng.random() < (0.35 if age < 45 else 0.04)
         if goods:

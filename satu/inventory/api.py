@@ -191,6 +191,9 @@ class MoveIn(Schema):
     destination_id: Id
     lot_id: Id | None = None
     lot_code: str = Field("", max_length=64)
+    lot_expires_on: date | None = Field(
+        None, description="Expiry date of a lot this move creates (ISO date)."
+    )
     unit_cost: DecimalIn | None = None
     origin_type: str = Field("", max_length=40)
     origin_id: BigInt | None = None
@@ -213,6 +216,7 @@ class TransferLineOut(Schema):
     done_quantity: str
     lot_id: int | None
     lot_code: str | None
+    lot_expires_on: date | None = None
     origin_line_id: int | None
     unit_cost: str | None
 
@@ -235,6 +239,10 @@ class TransferLineOut(Schema):
     @staticmethod
     def resolve_lot_code(obj) -> str | None:
         return obj.lot.code if obj.lot_id else None
+
+    @staticmethod
+    def resolve_lot_expires_on(obj) -> date | None:
+        return obj.lot.expires_on if obj.lot_id else None
 
 
 class TransferListOut(Schema):
@@ -265,6 +273,9 @@ class TransferLineIn(Schema):
     quantity: DecimalIn
     lot_id: Id | None = None
     lot_code: str = Field("", max_length=64)
+    lot_expires_on: date | None = Field(
+        None, description="Expiry date of a lot this line creates (ISO date)."
+    )
     origin_line_id: BigInt | None = None
     unit_cost: DecimalIn | None = None
 
@@ -313,6 +324,9 @@ class DoneIn(Schema):
     lots: dict[int, str] | None = Field(
         None, description="Per transfer line id: lot or serial code."
     )
+    lot_expires_on: dict[int, date] | None = Field(
+        None, description="Per transfer line id: the lot's expiry date (ISO)."
+    )
 
 
 class LotOut(Schema):
@@ -324,6 +338,55 @@ class LotOut(Schema):
 
 class LotFilters(Schema):
     product_id: BigInt | None = None
+    search: str = ""
+
+
+class LotPatch(Schema):
+    expires_on: date | None = Field(
+        description="The expiry date (ISO); null clears it."
+    )
+
+
+class LotAvailableOut(Schema):
+    lot_id: int
+    code: str
+    expires_on: date | None
+    quantity: str
+    expired: bool
+
+    @staticmethod
+    def resolve_quantity(obj) -> str:
+        return _s(obj.quantity)
+
+
+class LotAvailableFilters(Schema):
+    product_id: Id
+    warehouse_id: Id
+    location_id: Id | None = None
+    include_expired: bool = Field(
+        True, description="Also list expired lots (they can only be written off)."
+    )
+
+
+class ExpiringLotOut(Schema):
+    lot_id: int
+    code: str
+    expires_on: date
+    product_id: int
+    sku: str
+    name: str
+    warehouse_id: int
+    warehouse_code: str
+    on_hand: str
+
+    @staticmethod
+    def resolve_on_hand(obj) -> str:
+        return _s(obj["on_hand"])
+
+
+class ExpiringLotFilters(Schema):
+    days: int = Field(30, ge=0, le=3650)
+    warehouse_id: BigInt | None = None
     search: str = ""
 
 
@@ -496,6 +559,37 @@ def list_lots(request, filters: Query[LotFilters]):
     return queries.lot_list(product_id=filters.product_id, search=filters.search)
 
 
+@router.get("/lots/available", response=list[LotAvailableOut])
+def list_lots_available(request, filters: Query[LotAvailableFilters]):
+    """FEFO: the product's lots with stock in the warehouse (or one of its
+    locations), first expiry first, lots without expiry last."""
+    _require(request.auth, "inventory.view_lot")
+    return queries.lots_available(**filters.model_dump())
+
+
+@router.get("/lots/expiring", response=list[ExpiringLotOut])
+@paginate
+def list_lots_expiring(request, filters: Query[ExpiringLotFilters]):
+    """Lots with stock expiring within `days` days (expired ones included),
+    per warehouse, soonest first."""
+    _require(request.auth, "inventory.view_lot")
+    return queries.expiring_lots(**filters.model_dump())
+
+
+@router.get("/lots/{lot_id}", response=LotOut)
+def get_lot(request, lot_id: int):
+    _require(request.auth, "inventory.view_lot")
+    return queries.lot_get(lot_id=lot_id)
+
+
+@router.patch("/lots/{lot_id}", response=LotOut)
+def patch_lot(request, lot_id: int, payload: LotPatch):
+    """Change the lot's expiry date (audited)."""
+    return services.lot_update(
+        actor=request.auth, lot_id=lot_id, expires_on=payload.expires_on
+    )
+
+
 # ----------------------------------------------------------------- transfers
 
 
@@ -563,6 +657,7 @@ def done_transfer(request, transfer_id: int, payload: DoneIn):
         quantities=payload.quantities,
         lots=payload.lots,
         version=payload.version,
+        lot_expires_on=payload.lot_expires_on,
     )
     return _transfer_out(transfer_id)
 

@@ -45,6 +45,11 @@ class InventoryConfig(AppConfig):
             _("Delivery shipped"),
             _("Delivery %(number)s shipped (%(lines)s lines)"),
         )
+        parties_queries.register_timeline_kind(
+            "inventory.returned",
+            _("Goods returned"),
+            _("Return %(number)s received (%(lines)s lines)"),
+        )
 
         models = [
             "warehouse",

@@ -11,9 +11,11 @@ Call from the demo loader after the catalog:
 """
 
 import random
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from satu.catalog.models import Product
 from satu.inventory import services
@@ -47,6 +49,10 @@ def _lines(rng: random.Random, products, low: int, high: int, share: float, tag:
         line = {"product_id": product.pk, "quantity": rng.randint(low, high)}
         if product.tracking == Product.Tracking.LOT:
             line["lot_code"] = f"LOT-{tag}-{rng.randint(100, 999)}"
+            # Dated lots (a few already expired, some within a month), from
+            # the product and warehouse so the random stream stays the same.
+            offset = (product.pk * 37 + sum(map(ord, tag))) % 420 - 20
+            line["lot_expires_on"] = timezone.localdate() + timedelta(days=offset)
         lines.append(line)
     return lines
 

@@ -57,3 +57,12 @@ class NotStockable(ValidationFailed):
     code = "inventory.not_stockable"
     http_status = 422
     default_message = _("Only goods are kept in stock (not services or kits).")
+
+
+class LotExpired(ValidationFailed):
+    """An expired lot (expires_on before the move's date) cannot be shipped,
+    issued or transferred out; it can still be written off or counted."""
+
+    code = "inventory.lot_expired"
+    http_status = 422
+    default_message = _("This lot has expired; write it off instead of moving it out.")

@@ -180,6 +180,9 @@ class Transfer(TimeStampedModel):
         INTERNAL = "internal", _("Internal transfer")
         WRITE_OFF = "write_off", _("Write-off")
         ADJUSTMENT = "adjustment", _("Adjustment")
+        # Goods taken back from a customer (customer → the stock location
+        # they left from, at the value they left with): `customer_return`.
+        RETURN = "return", _("Customer return")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")

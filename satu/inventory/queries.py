@@ -3,11 +3,14 @@ warehouses and locations, valuation. See docs/domains/inventory.md."""
 
 import decimal
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Case, F, Q, Sum, When
+from django.utils import timezone
 
+from satu.catalog.models import Product
 from satu.core.errors import NotFound
 from satu.inventory.models import (
     InventoryCount,
@@ -171,6 +174,9 @@ MOVED_SQL = (
     "AND m.origin_line_id IS NOT NULL "
     "GROUP BY m.origin_line_id"
 )
+MOVED_BY_PRODUCT_SQL = MOVED_SQL.replace(
+    "SELECT m.origin_line_id, ", "SELECT m.origin_line_id, m.product_id, "
+).replace("GROUP BY m.origin_line_id", "GROUP BY m.origin_line_id, m.product_id")
 _to_decimal = decimal.Context(prec=15).create_decimal_from_float
 Q6 = Decimal("0.000001")
 
@@ -198,6 +204,29 @@ def moved_quantities(*, origin_type, origin_id) -> dict[int, Decimal]:
     return {line_id: _quantity(q) or ZERO for line_id, q in rows}
 
 
+def moved_by_product(*, origin_type, origin_id) -> dict[tuple, Decimal]:
+    """`moved_quantities` per (origin_line_id, product_id): for a document
+    line whose goods move as several products (a kit's components)."""
+    origin_type = _t(origin_type)
+    with connection.cursor() as cursor:
+        cursor.execute(MOVED_BY_PRODUCT_SQL, [origin_type, origin_id])
+        rows = cursor.fetchall()
+    return {(line_id, pid): _quantity(q) or ZERO for line_id, pid, q in rows}
+
+
+def reserved_by_product(*, origin_type, origin_id) -> dict[tuple, Decimal]:
+    """Still-reserved quantity per (origin_line_id, product_id)."""
+    rows = (
+        Reservation.objects.filter(
+            origin_type=origin_type, origin_id=origin_id, state="active"
+        )
+        .values("origin_line_id", "product_id")
+        .annotate(q=Sum("quantity"))
+        .values_list("origin_line_id", "product_id", "q")
+    )
+    return {(line_id, pid): q for line_id, pid, q in rows}
+
+
 def reserved_quantities(*, origin_type, origin_id) -> dict[int, Decimal]:
     """Still-reserved quantity per origin_line_id of a document."""
     rows = (
@@ -209,6 +238,101 @@ def reserved_quantities(*, origin_type, origin_id) -> dict[int, Decimal]:
         .values_list("origin_line_id", "q")
     )
     return dict(rows)
+
+
+@dataclass(frozen=True)
+class Returnable:
+    """Goods of a document still at the customer: what its done moves sent
+    from `location` to customers minus what came back there, per product,
+    lot and origin line, with the value they left with (net)."""
+
+    warehouse_id: int
+    warehouse: str
+    warehouse_active: bool
+    location_id: int
+    product_id: int
+    sku: str
+    name: str
+    lot_id: int | None
+    lot: str
+    origin_line_id: int | None
+    quantity: Decimal
+    value: Decimal
+
+
+def returnable_quantities(*, origin_type, origin_id) -> list[Returnable]:
+    """What a document's deliveries left at the customer and could be taken
+    back (`services.customer_return`): done moves internal → customer minus
+    customer → internal, per (stock location, product, lot, origin line);
+    only rows with a quantity above zero, in warehouse, product, lot order.
+    One query; sums are exact (added up in Python)."""
+    moves = (
+        StockMove.objects.filter(
+            origin_type=_t(origin_type),
+            origin_id=origin_id,
+            state=StockMove.State.DONE,
+        )
+        .filter(
+            Q(source__kind=Location.Kind.INTERNAL, destination__kind="customer")
+            | Q(source__kind="customer", destination__kind=Location.Kind.INTERNAL)
+        )
+        .values_list(
+            "source__kind",
+            "source_id",
+            "destination_id",
+            "product_id",
+            "lot_id",
+            "origin_line_id",
+            "quantity",
+            "value",
+        )
+    )
+    sums: dict = {}
+    for src_kind, src, dst, product, lot, line, qty, value in moves:
+        out = src_kind == Location.Kind.INTERNAL
+        key = (src if out else dst, product, lot, line)
+        q, v = sums.get(key, (ZERO, ZERO))
+        sums[key] = (q + qty, v + value) if out else (q - qty, v - value)
+    keys = [k for k, (q, _v) in sums.items() if q > 0]
+    if not keys:
+        return []
+    locations = Location.objects.select_related("warehouse").in_bulk(
+        {k[0] for k in keys}
+    )
+    products = {
+        p["pk"]: p
+        for p in Product.objects.filter(pk__in={k[1] for k in keys}).values(
+            "pk", "sku", "name"
+        )
+    }
+    lots = dict(
+        Lot.objects.filter(pk__in={k[2] for k in keys if k[2]}).values_list(
+            "pk", "code"
+        )
+    )
+    rows = []
+    for key in keys:
+        loc_id, product_id, lot_id, line_id = key
+        loc = locations[loc_id]
+        qty, value = sums[key]
+        rows.append(
+            Returnable(
+                warehouse_id=loc.warehouse_id,
+                warehouse=loc.warehouse.code,
+                warehouse_active=loc.warehouse.is_active,
+                location_id=loc_id,
+                product_id=product_id,
+                sku=products[product_id]["sku"],
+                name=products[product_id]["name"],
+                lot_id=lot_id,
+                lot=lots.get(lot_id, ""),
+                origin_line_id=line_id,
+                quantity=qty,
+                value=value,
+            )
+        )
+    rows.sort(key=lambda r: (r.warehouse, r.sku, r.lot, r.origin_line_id or 0))
+    return rows
 
 
 def stock_levels(*, warehouse_id=None, search="", only_nonzero=True):
@@ -379,4 +503,117 @@ def inventory_count_lines(*, count_id):
         InventoryCountLine.objects.filter(count_id=count_id)
         .select_related("product", "location", "lot")
         .order_by("id")
+    )
+
+
+# ------------------------------------------------------------- lot expiry
+
+
+@dataclass(frozen=True)
+class LotStock:
+    """A lot with stock in a warehouse (or one of its locations)."""
+
+    lot_id: int
+    code: str
+    expires_on: date | None
+    quantity: Decimal
+    expired: bool
+
+
+def lots_available(
+    *,
+    product_id,
+    warehouse_id,
+    location_id=None,
+    include_expired=True,
+    today: date | None = None,
+) -> list[LotStock]:
+    """FEFO suggestion: the product's lots with quantity > 0 in the
+    warehouse's internal locations (or in one of them), first expiry first
+    out, lots without expiry last (then by code). `expired` is true for a
+    lot whose expiry date is before `today` (default the local date); such
+    lots cannot be shipped or transferred out, only written off, and are
+    left out with `include_expired=False`. One query."""
+    today = today or timezone.localdate()
+    qs = Quant.objects.filter(
+        product_id=product_id,
+        location__warehouse_id=warehouse_id,
+        location__kind=Location.Kind.INTERNAL,
+        lot__isnull=False,
+    )
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    if not include_expired:
+        qs = qs.filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today))
+    rows = (
+        qs.values("lot_id", "lot__code", "lot__expires_on")
+        .annotate(q=Sum("quantity"))
+        .filter(q__gt=0)
+        .order_by(F("lot__expires_on").asc(nulls_last=True), "lot__code", "lot_id")
+    )
+    return [
+        LotStock(
+            lot_id=r["lot_id"],
+            code=r["lot__code"],
+            expires_on=r["lot__expires_on"],
+            quantity=r["q"],
+            expired=r["lot__expires_on"] is not None and r["lot__expires_on"] < today,
+        )
+        for r in rows
+    ]
+
+
+def expiring_lots(*, days=30, warehouse_id=None, search="", today: date | None = None):
+    """Lots with stock whose expiry date is at most `days` days away
+    (already expired ones included), per lot × warehouse with the quantity
+    on hand in its internal locations; soonest first. A values() queryset
+    (one query; pages and exports iterate it): rows have lot_id, code,
+    expires_on, product_id, sku, name, warehouse_id, warehouse_code,
+    on_hand."""
+    today = today or timezone.localdate()
+    limit = today + timedelta(days=int(days))
+    search = _t(search)
+    qs = Quant.objects.filter(
+        location__kind=Location.Kind.INTERNAL,
+        lot__expires_on__isnull=False,
+        lot__expires_on__lte=limit,
+    )
+    if warehouse_id:
+        qs = qs.filter(location__warehouse_id=warehouse_id)
+    if search:
+        qs = qs.filter(
+            Q(lot__code__icontains=search)
+            | Q(product__name__icontains=search)
+            | Q(product__sku__icontains=search)
+        )
+    return (
+        qs.values("lot_id", "product_id")
+        .annotate(
+            warehouse_id=F("location__warehouse_id"),
+            code=F("lot__code"),
+            expires_on=F("lot__expires_on"),
+            sku=F("product__sku"),
+            name=F("product__name"),
+            warehouse_code=F("location__warehouse__code"),
+            on_hand=Sum("quantity"),
+        )
+        .filter(on_hand__gt=0)
+        .order_by("expires_on", "sku", "code", "warehouse_code")
+    )
+
+
+def lot_get(*, lot_id) -> Lot:
+    lot = Lot.objects.select_related("product").filter(pk=lot_id).first()
+    if lot is None:
+        raise NotFound()
+    return lot
+
+
+def lot_quants(*, lot_id):
+    """Where a lot is: its non-zero quants with location and warehouse."""
+    return (
+        Quant.objects.filter(lot_id=lot_id)
+        .exclude(quantity=0)
+        .select_related("location", "location__warehouse")
+        .order_by("location__warehouse__code", "location__code", "location_id")
     )

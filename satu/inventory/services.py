@@ -15,12 +15,13 @@ InsufficientStock before the first UPDATE.
 """
 
 import contextlib
+import copy
 import decimal
 import functools
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.db import OperationalError, connection, transaction
@@ -29,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satu.catalog.models import Product
-from satu.core import audit, features, numbering
+from satu.core import audit, features, numbering, txcache
 from satu.core.errors import (
     NotFound,
     PermissionDenied,
@@ -43,6 +44,7 @@ from satu.inventory.errors import (
     InsufficientStock,
     InvalidLocation,
     InvalidQuantity,
+    LotExpired,
     LotRequired,
     NotStockable,
     SerialQuantity,
@@ -82,6 +84,7 @@ PREFIX = {
     Transfer.Kind.INTERNAL: "INT",
     Transfer.Kind.WRITE_OFF: "WO",
     Transfer.Kind.ADJUSTMENT: "ADJ",
+    Transfer.Kind.RETURN: "RET",
 }
 
 
@@ -198,6 +201,13 @@ def _check_version(obj, version) -> None:
 
 
 def _get_or_create_virtual(kind: str) -> Location:
+    """The virtual location of `kind` (read once per transaction)."""
+    return copy.copy(
+        txcache.cached(f"inventory.virtual.{kind}", lambda: _virtual(kind))
+    )
+
+
+def _virtual(kind: str) -> Location:
     loc = Location.objects.filter(warehouse__isnull=True, kind=kind).first()
     if loc is None:
         Location.objects.bulk_create(
@@ -208,12 +218,23 @@ def _get_or_create_virtual(kind: str) -> Location:
     return loc
 
 
-def _lot_for(product: Product, lot_id, lot_code: str) -> Lot | None:
+def _lot_for(
+    product: Product,
+    lot_id,
+    lot_code: str,
+    expires_on: date | None = None,
+    *,
+    field: str = "lot_expires_on",
+    actor=None,
+) -> Lot | None:
+    """The lot `lot_id` or `lot_code` of `product` (created when new).
+    `expires_on` (a cleaned date, see _clean_lot_expiry) is a new lot's
+    expiry date; an existing lot must agree with it (_lot_dated)."""
     if lot_id:
         lot = Lot.objects.filter(pk=lot_id, product_id=product.pk).first()
         if lot is None:
             raise NotFound(_("This lot does not exist for the product."))
-        return lot
+        return _lot_dated(product, lot, expires_on, field, actor)
     code = _text(lot_code).strip()
     if not code:
         return None
@@ -222,10 +243,72 @@ def _lot_for(product: Product, lot_id, lot_code: str) -> Lot | None:
     lot = Lot.objects.filter(product_id=product.pk, code=code).first()
     if lot is None:
         Lot.objects.bulk_create(
-            [Lot(product_id=product.pk, code=code)], ignore_conflicts=True
+            [Lot(product_id=product.pk, code=code, expires_on=expires_on)],
+            ignore_conflicts=True,
         )
         lot = Lot.objects.get(product_id=product.pk, code=code)
-    return lot
+    return _lot_dated(product, lot, expires_on, field, actor)
+
+
+def _clean_lot_expiry(value, product, field: str = "lot_expires_on") -> date | None:
+    """An expiry date given with a lot on receipt: None / "" (none), a date
+    or an ISO string. Raises ValidationFailed naming `field` for anything
+    else, or when `product` is not tracked by lot or serial."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, date) or isinstance(value, datetime):
+        message = _("Enter a valid expiry date (YYYY-MM-DD).")
+        raise ValidationFailed(message, fields={field: [message]})
+    if product.tracking == Product.Tracking.NONE:
+        message = _(
+            "%(product)s is not tracked by lot or serial: it takes no expiry date."
+        ) % {"product": product}
+        raise ValidationFailed(message, fields={field: [message]})
+    return value
+
+
+def _lot_dated(product, lot: Lot, expires_on, field: str, actor) -> Lot:
+    """A receipt's expiry date for an existing lot: the same date (or none
+    given) passes; a lot without a date takes it (audited); another date
+    is refused (ValidationFailed naming `field`), never overwritten."""
+    if expires_on is None or lot.expires_on == expires_on:
+        return lot
+    if lot.expires_on is None:
+        if Lot.objects.filter(pk=lot.pk, expires_on__isnull=True).update(
+            expires_on=expires_on
+        ):
+            lot.expires_on = expires_on
+            audit.record(
+                actor=actor,
+                subject=lot,
+                action="updated",
+                changes={"expires_on": [None, expires_on]},
+            )
+            return lot
+        lot.refresh_from_db(fields=["expires_on"])  # dated meanwhile
+        if lot.expires_on == expires_on:
+            return lot
+    message = _(
+        "Lot %(lot)s of %(product)s already expires on %(date)s, not on "
+        "%(given)s. Enter the lot's date, or correct the lot first."
+    ) % {
+        "lot": lot.code,
+        "product": product,
+        "date": lot.expires_on,
+        "given": expires_on,
+    }
+    raise ValidationFailed(
+        message,
+        fields={field: [message]},
+        lot_id=lot.pk,
+        lot_code=lot.code,
+        expires_on=lot.expires_on.isoformat(),
+    )
 
 
 # ------------------------------------------------------------ warehouses
@@ -380,6 +463,33 @@ def write_off_reason_create(*, actor, code, name) -> WriteOffReason:
     return reason
 
 
+@_atomic_retry
+def lot_update(*, actor, lot_id, expires_on) -> Lot:
+    """Set (or clear, with None) the expiry date of a lot or serial. Lots
+    carry no version: the row is locked and the change audited.
+    Raises ValidationFailed (not a date), NotFound, PermissionDenied."""
+    _begin(actor, "inventory.change_lot")
+    if isinstance(expires_on, str):
+        try:
+            expires_on = date.fromisoformat(expires_on.strip()) if expires_on else None
+        except ValueError:
+            raise ValidationFailed(
+                fields={"expires_on": [_("Enter a valid date.")]}
+            ) from None
+    if expires_on is not None and not isinstance(expires_on, date):
+        raise ValidationFailed(fields={"expires_on": [_("Enter a valid date.")]})
+    lot = Lot.objects.select_for_update().filter(pk=lot_id).first()
+    if lot is None:
+        raise NotFound(_("Unknown lot."))
+    before = audit.snapshot(lot, ["expires_on"])
+    lot.expires_on = expires_on
+    lot.save(update_fields=["expires_on"])
+    changes = audit.diff(before, audit.snapshot(lot, ["expires_on"]))
+    if changes:
+        audit.record(actor=actor, subject=lot, action="updated", changes=changes)
+    return lot
+
+
 # --------------------------------------------------------- posting core
 
 
@@ -421,6 +531,42 @@ def _validate_spec(spec: _Spec) -> None:
         )
     if product.tracking == Product.Tracking.SERIAL and spec.quantity != 1:
         raise SerialQuantity(fields={"quantity": [SerialQuantity.default_message]})
+    if spec.lot is not None and spec.lot.expires_on is not None:
+        _check_lot_expiry(spec)
+
+
+# Where an expired lot may still go: written off (loss) or counted out.
+# Where an expired lot may still go: written off, counted out, or sent back
+# to the supplier (returning expired goods is what suppliers take back).
+_EXPIRED_LOT_OK = (
+    Location.Kind.LOSS,
+    Location.Kind.ADJUSTMENT,
+    Location.Kind.SUPPLIER,
+)
+
+
+def _check_lot_expiry(spec: _Spec) -> None:
+    """INV-3: a lot whose `expires_on` is before the move's date (today)
+    does not leave its warehouse (delivery, issue, first leg of an internal
+    transfer). It may be written off, counted out, returned to the supplier,
+    moved between locations of its warehouse, and received from transit.
+    Raises LotExpired."""
+    src, dst, lot = spec.source, spec.destination, spec.lot
+    if src.kind != Location.Kind.INTERNAL or dst.kind in _EXPIRED_LOT_OK:
+        return
+    if dst.kind == Location.Kind.INTERNAL and dst.warehouse_id == src.warehouse_id:
+        return
+    if lot.expires_on < timezone.localdate():
+        raise LotExpired(
+            _(
+                "Lot %(lot)s of %(product)s expired on %(date)s: it cannot be "
+                "shipped or transferred out. Write it off instead."
+            )
+            % {"lot": lot.code, "product": spec.product, "date": lot.expires_on},
+            lot_id=lot.pk,
+            lot_code=lot.code,
+            expires_on=lot.expires_on.isoformat(),
+        )
 
 
 def _quant_q(keys) -> Q:
@@ -944,9 +1090,12 @@ def stock_move_post(
     origin_id=None,
     origin_line_id=None,
     reference="",
+    lot_expires_on=None,
 ) -> StockMove:
     """Create and post one move (state done) from `source_id` to
     `destination_id`; at least one side is an internal or transit location.
+    `lot_expires_on` (date or ISO string) dates a lot this move creates; an
+    existing lot must have that date or none (see _lot_dated).
 
     Locks the quants (product × location × lot) and the stock levels
     (product × warehouse) it touches, in pk order. `unit_cost` values a move
@@ -964,9 +1113,10 @@ def stock_move_post(
     qty = clean_quantity(quantity)
     cost = None if unit_cost in (None, "") else _clean_cost(unit_cost)
     product, source, destination = _move_subjects(product_id, source_id, destination_id)
+    expires = _clean_lot_expiry(lot_expires_on, product)
     lot = None
     if lot_id or lot_code:
-        lot = _lot_for(product, lot_id, lot_code)
+        lot = _lot_for(product, lot_id, lot_code, expires, actor=actor)
     spec = _Spec(
         product=product,
         quantity=qty,
@@ -1186,6 +1336,8 @@ def _transfer_locations(transfer: Transfer, leg: int = 1):
         return wh.stock_location, _get_or_create_virtual("loss")
     if kind == Transfer.Kind.ADJUSTMENT:
         return _get_or_create_virtual("adjustment"), wh.stock_location
+    if kind == Transfer.Kind.RETURN:
+        return _get_or_create_virtual("customer"), wh.stock_location
     if leg == 1:
         return wh.stock_location, wh.transit_location
     return wh.transit_location, transfer.destination_warehouse.stock_location
@@ -1197,7 +1349,7 @@ def _number(warehouse: Warehouse, kind: str, year: int) -> str:
     return f"{prefix}/{year}-{n:04d}"
 
 
-def _clean_lines(lines, *, tracked_ok=True) -> list[dict]:
+def _clean_lines(lines, *, tracked_ok=True, actor=None) -> list[dict]:
     if not lines:
         raise ValidationFailed(fields={"lines": [_("Add at least one line.")]})
     products = Product.objects.in_bulk({int(li["product_id"]) for li in lines})
@@ -1214,8 +1366,23 @@ def _clean_lines(lines, *, tracked_ok=True) -> list[dict]:
         cost = line.get("unit_cost")
         cost = None if cost in (None, "") else _clean_cost(cost, f"lines.{i}.unit_cost")
         lot = None
+        expires = _clean_lot_expiry(
+            line.get("lot_expires_on"), product, f"lines.{i}.lot_expires_on"
+        )
+        if expires and not (line.get("lot_id") or _text(line.get("lot_code")).strip()):
+            message = _("Name the lot or serial this expiry date belongs to.")
+            raise ValidationFailed(
+                message, fields={f"lines.{i}.lot_expires_on": [message]}
+            )
         if line.get("lot_id") or line.get("lot_code"):
-            lot = _lot_for(product, line.get("lot_id"), line.get("lot_code", ""))
+            lot = _lot_for(
+                product,
+                line.get("lot_id"),
+                line.get("lot_code", ""),
+                expires,
+                field=f"lines.{i}.lot_expires_on",
+                actor=actor,
+            )
             if product.tracking == Product.Tracking.NONE:
                 raise ValidationFailed(
                     fields={
@@ -1256,19 +1423,29 @@ def transfer_create(
     scheduled_date: date | None = None,
     reason_id=None,
     note="",
+    done: bool = False,
 ) -> Transfer:
     """Create a transfer in state confirmed with a gapless number per
     warehouse, kind and year ("GDG/OUT/2026-0001"). kind: receipt |
     delivery | internal (needs another `destination_warehouse_id`) |
     write_off (`reason_id` from the configurable list) | adjustment.
     lines: [{"product_id", "quantity", "lot_id"?, "lot_code"?,
-    "origin_line_id"?, "unit_cost"?}]; service lines are skipped, kits
-    raise NotStockable. Nothing moves until transfer_done.
+    "lot_expires_on"?, "origin_line_id"?, "unit_cost"?}] (`lot_expires_on`:
+    the expiry date of a lot the line creates, see stock_move_post);
+    service lines are skipped, kits
+    raise NotStockable. Nothing moves until transfer_done — or at once with
+    `done=True` (one-step: the same as transfer_done on every line, without
+    reading back what was just written).
     Locks the number counter. Raises ValidationFailed, InvalidQuantity,
-    NotStockable, NotFound."""
+    NotStockable, NotFound (and with `done` what transfer_done raises)."""
     _begin(actor, "inventory.add_transfer")
     if kind not in Transfer.Kind.values:
         raise ValidationFailed(fields={"kind": [_("Unknown kind of transfer.")]})
+    if kind == Transfer.Kind.RETURN:
+        # Valued at what left: only from the deliveries (customer_return).
+        raise ValidationFailed(
+            fields={"kind": [_("A customer return is made from the delivered goods.")]}
+        )
     wh = (
         Warehouse.objects.filter(pk=warehouse_id)
         .select_related("stock_location", "transit_location")
@@ -1303,7 +1480,7 @@ def transfer_create(
         and not Counterparty.objects.filter(pk=counterparty_id).exists()
     ):
         raise ValidationFailed(fields={"counterparty_id": [_("Unknown counterparty.")]})
-    cleaned = _clean_lines(lines)
+    cleaned = _clean_lines(lines, actor=actor)
     today = timezone.localdate()
     transfer = Transfer.objects.create(
         number=_number(wh, kind, today.year),
@@ -1321,7 +1498,7 @@ def transfer_create(
         note=_text(note),
         created_by_id=_actor_id(actor),
     )
-    TransferLine.objects.bulk_create(
+    lines = TransferLine.objects.bulk_create(
         [
             TransferLine(
                 transfer=transfer,
@@ -1335,6 +1512,12 @@ def transfer_create(
         ]
     )
     audit.record(actor=actor, subject=transfer, action="created")
+    if done:
+        if not actor.has_perm("inventory.change_transfer"):
+            raise PermissionDenied()
+        if any(line.pk is None for line in lines):  # a backend without RETURNING
+            lines = list(transfer.lines.select_related("product", "lot"))
+        return _transfer_done(actor, transfer, lines, None, None)
     return transfer
 
 
@@ -1393,7 +1576,7 @@ def transfer_update(
         raise BadState()
     before = audit.snapshot(transfer, ["scheduled_date", "reference", "note"])
     if lines is not None:
-        cleaned = _clean_lines(lines)
+        cleaned = _clean_lines(lines, actor=actor)
         transfer.lines.all().delete()
         TransferLine.objects.bulk_create(
             [
@@ -1445,13 +1628,16 @@ def transfer_done(
     quantities: dict | None = None,
     lots: dict | None = None,
     version=None,
+    lot_expires_on: dict | None = None,
 ) -> Transfer:
     """Post a transfer's moves (one per line) and mark it done.
 
     `quantities` {TransferLine id: qty} ships part of a line (0 = none of
     it; lines not named ship in full); what is left goes to a new
     backorder transfer (confirmed, same origin). `lots` {TransferLine id:
-    lot/serial code} names the lot where the line has none.
+    lot/serial code} names the lot where the line has none;
+    `lot_expires_on` {TransferLine id: date} its expiry date (a new lot
+    takes it, an existing one must agree: field `lot_expires_on.<id>`).
     A delivery consumes the origin line's active reservations up to the
     shipped quantity (this warehouse's first). An internal transfer moves
     in two legs: the first call sends (stock → transit, state in_transit),
@@ -1470,14 +1656,24 @@ def transfer_done(
         pk=transfer.warehouse_id
     )
     transfer.warehouse = wh
+    if transfer.destination_warehouse_id:
+        transfer.destination_warehouse = Warehouse.objects.select_related(
+            "stock_location"
+        ).get(pk=transfer.destination_warehouse_id)
+    lines = list(transfer.lines.select_related("product", "lot"))
+    return _transfer_done(actor, transfer, lines, quantities, lots, lot_expires_on)
+
+
+def _transfer_done(
+    actor, transfer: Transfer, lines: list, quantities, lots, expiry=None
+):
+    """transfer_done on a locked transfer whose warehouse(s) (with their
+    stock and transit locations) and lines (with product and lot) are
+    loaded — transfer_create(done=True) hands over what it just wrote."""
+    wh = transfer.warehouse
     warehouses = {wh.pk: wh}
     if transfer.destination_warehouse_id:
-        dest = Warehouse.objects.select_related("stock_location").get(
-            pk=transfer.destination_warehouse_id
-        )
-        transfer.destination_warehouse = dest
-        warehouses[dest.pk] = dest
-    lines = list(transfer.lines.select_related("product", "lot"))
+        warehouses[transfer.destination_warehouse_id] = transfer.destination_warehouse
     receiving = transfer.state == Transfer.State.IN_TRANSIT
     source, destination = _transfer_locations(transfer, leg=2 if receiving else 1)
     source.warehouse = warehouses.get(source.warehouse_id)
@@ -1514,8 +1710,9 @@ def transfer_done(
     else:
         quantities = {int(k): v for k, v in (quantities or {}).items()}
         lots = {int(k): v for k, v in (lots or {}).items()}
+        expiry = {int(k): v for k, v in (expiry or {}).items()}
         known = {line.pk for line in lines}
-        if set(quantities) - known or set(lots) - known:
+        if set(quantities) - known or set(lots) - known or set(expiry) - known:
             raise ValidationFailed(
                 fields={"quantities": [_("A line does not belong to this transfer.")]}
             )
@@ -1533,8 +1730,21 @@ def transfer_done(
                             ]
                         }
                     )
+            expires = None
+            if expiry.get(line.pk) not in (None, ""):
+                field = f"lot_expires_on.{line.pk}"
+                expires = _clean_lot_expiry(expiry[line.pk], line.product, field)
+                if not lots.get(line.pk) and line.lot is not None:
+                    _lot_dated(line.product, line.lot, expires, field, actor)
             if line.pk in lots and lots[line.pk]:
-                line.lot = _lot_for(line.product, None, lots[line.pk])
+                line.lot = _lot_for(
+                    line.product,
+                    None,
+                    lots[line.pk],
+                    expires,
+                    field=f"lot_expires_on.{line.pk}",
+                    actor=actor,
+                )
             if qty < line.quantity:
                 rest.append((line, line.quantity - qty))
             if qty == 0:
@@ -1647,18 +1857,41 @@ def transfer_done(
         changes={"state": [old, transfer.state]}
         | ({"backorder": backorder.number} if backorder else {}),
     )
-    if transfer.kind == Transfer.Kind.DELIVERY and transfer.client_id:
+    _announce_done(
+        actor,
+        transfer,
+        [(line, qty, move) for (line, qty), move in zip(ship, moves, strict=True)],
+        timeline_kind=(
+            "inventory.delivered" if transfer.kind == Transfer.Kind.DELIVERY else ""
+        ),
+        warehouse_id=(transfer.destination_warehouse_id if receiving else wh.pk),
+        leg=(
+            ("received" if receiving else "sent")
+            if transfer.kind == Transfer.Kind.INTERNAL
+            else ""
+        ),
+    )
+    return transfer
+
+
+def _announce_done(
+    actor, transfer, moved: list, *, timeline_kind: str, warehouse_id, leg: str
+) -> None:
+    """After posting a transfer: the client's timeline entry (`timeline_kind`,
+    when the transfer has a client) and TransferDone on commit. `moved` is
+    [(transfer line, quantity, stock move)]."""
+    if timeline_kind and transfer.client_id:
         from satu.parties.services import timeline_record
 
         timeline_record(
             client_id=transfer.client_id,
-            kind="inventory.delivered",
+            kind=timeline_kind,
             actor=actor,
-            summary=f"{transfer.number}: {len(ship)}",
+            summary=f"{transfer.number}: {len(moved)}",
             subject_type="inventory.transfer",
             subject_id=transfer.pk,
             url=f"/transfers/{transfer.pk}/",
-            data={"number": transfer.number, "lines": len(ship)},
+            data={"number": transfer.number, "lines": len(moved)},
         )
     publish_on_commit(
         TransferDone(
@@ -1668,17 +1901,12 @@ def transfer_done(
             origin_id=transfer.origin_id,
             lines=tuple(
                 (line.origin_line_id, line.product_id, qty, move.value)
-                for (line, qty), move in zip(ship, moves, strict=True)
+                for line, qty, move in moved
             ),
-            warehouse_id=(transfer.destination_warehouse_id if receiving else wh.pk),
-            leg=(
-                ("received" if receiving else "sent")
-                if transfer.kind == Transfer.Kind.INTERNAL
-                else ""
-            ),
+            warehouse_id=warehouse_id,
+            leg=leg,
         )
     )
-    return transfer
 
 
 @_atomic_retry
@@ -1712,6 +1940,122 @@ def transfer_cancel(*, actor, transfer_id, version=None) -> Transfer:
         )
     )
     return transfer
+
+
+# ------------------------------------------------------ customer returns
+
+
+@_atomic_retry
+def customer_return(
+    *, actor, origin_type, origin_id, client_id=None, reference="", note=""
+) -> list[Transfer]:
+    """Take back everything a document's deliveries left at the customer
+    (`queries.returnable_quantities`): one return transfer (kind return,
+    numbered "GDG/RET/2026-0001", posted at once: done) per warehouse, one
+    line per product × lot × origin line, moving customer → the stock
+    location the goods left from, into the same lot, with the same origin
+    (so `moved_quantities` nets to zero) and at exactly the value they left
+    with (net of earlier returns): stock levels, values and FIFO layers are
+    restored. Locks quants and levels (pk order), then the number counter.
+    Raises BadState (nothing left at the customer), ValidationFailed
+    (warehouse archived), PermissionDenied. Publishes TransferDone (kind
+    return) and StockMovePosted."""
+    _begin(actor, "inventory.add_transfer")
+    if not actor.has_perm("inventory.change_transfer"):
+        raise PermissionDenied()
+    from satu.inventory import queries
+
+    rows = queries.returnable_quantities(origin_type=origin_type, origin_id=origin_id)
+    if not rows:
+        raise BadState(_("Nothing delivered for this document is left to take back."))
+    archived = sorted({r.warehouse for r in rows if not r.warehouse_active})
+    if archived:
+        raise ValidationFailed(
+            _("Warehouse %(codes)s is archived: goods cannot be returned there.")
+            % {"codes": ", ".join(archived)}
+        )
+    if client_id is not None and not Client.objects.filter(pk=client_id).exists():
+        raise ValidationFailed(fields={"client_id": [_("Unknown client.")]})
+    warehouses = Warehouse.objects.in_bulk({r.warehouse_id for r in rows})
+    locations = Location.objects.in_bulk({r.location_id for r in rows})
+    products = Product.objects.in_bulk({r.product_id for r in rows})
+    lots = Lot.objects.in_bulk({r.lot_id for r in rows if r.lot_id})
+    customer = _get_or_create_virtual("customer")
+    origin_type = _text(origin_type)[:40]
+    reference = _text(reference)[:100]
+    today = timezone.localdate()
+    now = timezone.now()
+    transfers, specs, made = [], [], []
+    for wh_id in sorted(warehouses):
+        wh = warehouses[wh_id]
+        mine = [r for r in rows if r.warehouse_id == wh_id]
+        transfer = Transfer.objects.create(
+            number=_number(wh, Transfer.Kind.RETURN, today.year),
+            kind=Transfer.Kind.RETURN,
+            warehouse=wh,
+            state=Transfer.State.DONE,
+            origin_type=origin_type,
+            origin_id=origin_id,
+            client_id=client_id,
+            reference=reference,
+            note=_text(note),
+            done_at=now,
+            created_by_id=_actor_id(actor),
+        )
+        lines = TransferLine.objects.bulk_create(
+            [
+                TransferLine(
+                    transfer=transfer,
+                    product_id=r.product_id,
+                    quantity=r.quantity,
+                    done_quantity=r.quantity,
+                    lot_id=r.lot_id,
+                    origin_line_id=r.origin_line_id,
+                    unit_cost=_round4(r.value / r.quantity),
+                )
+                for r in mine
+            ]
+        )
+        for r, line in zip(mine, lines, strict=True):
+            specs.append(
+                _Spec(
+                    product=products[r.product_id],
+                    quantity=r.quantity,
+                    source=customer,
+                    destination=locations[r.location_id],
+                    lot=lots.get(r.lot_id),
+                    value=r.value,
+                    origin_type=origin_type,
+                    origin_id=origin_id,
+                    origin_line_id=r.origin_line_id,
+                    reference=transfer.number,
+                    transfer_id=transfer.pk,
+                    transfer_line_id=line.pk,
+                )
+            )
+            made.append((transfer, line))
+        transfers.append(transfer)
+    moves = _post(actor, specs, warehouses=warehouses)
+    for transfer in transfers:
+        audit.record(
+            actor=actor,
+            subject=transfer,
+            action="created",
+            changes={"state": [None, transfer.state], "reference": reference},
+        )
+        _announce_done(
+            actor,
+            transfer,
+            [
+                (line, line.quantity, move)
+                for (t, line), move in zip(made, moves, strict=True)
+                if t is transfer
+            ],
+            timeline_kind="inventory.returned",
+            warehouse_id=transfer.warehouse_id,
+            leg="",
+        )
+    return transfers
 
 
 # ------------------------------------------------------ inventory counts

@@ -24,7 +24,10 @@ from satu.core.web import apply_domain_error, raise_http, require_feature
 from satu.inventory import queries, services
 from satu.inventory.forms import (
     CountCreateForm,
+    ExpiringLotsFilterForm,
     LocationForm,
+    LocationMoveForm,
+    LotForm,
     StockFilterForm,
     TransferFilterForm,
     TransferForm,
@@ -37,6 +40,8 @@ view_stock = permission_required("inventory.view_stocklevel", raise_exception=Tr
 view_transfer = permission_required("inventory.view_transfer", raise_exception=True)
 view_warehouse = permission_required("inventory.view_warehouse", raise_exception=True)
 view_count = permission_required("inventory.view_inventorycount", raise_exception=True)
+view_lot = permission_required("inventory.view_lot", raise_exception=True)
+move_stock = permission_required("inventory.add_stockmove", raise_exception=True)
 
 
 def _page(request, queryset):
@@ -250,10 +255,22 @@ def transfer_create(request):
                 return redirect("transfer_detail", t.pk)
             except DomainError as exc:
                 raise_http(exc)
-                apply_domain_error(form, exc)
+                apply_domain_error(
+                    form, exc, {"lines.0.lot_expires_on": "lot_expires_on"}
+                )
         status = 422
     return render(
-        request, "inventory/transfer_form.html", {"form": form}, status=status
+        request,
+        "inventory/transfer_form.html",
+        {
+            "form": form,
+            "lots": _suggested_lots(
+                product_id=form["product"].value(),
+                warehouse_id=form["warehouse"].value(),
+                kind=form["kind"].value(),
+            ),
+        },
+        status=status,
     )
 
 
@@ -266,12 +283,26 @@ def transfer_detail(request, pk: int):
     except DomainError as exc:
         raise_http(exc)
         raise
+    lines = list(queries.transfer_lines(transfer_id=pk))
+    if transfer.state in ("confirmed", "picked", "packed"):
+        # FEFO suggestions where a lot is still to be chosen.
+        by_product: dict = {}
+        for line in lines:
+            if line.lot_id is None and line.product.tracking != "none":
+                if line.product_id not in by_product:
+                    by_product[line.product_id] = _suggested_lots(
+                        product_id=line.product_id,
+                        warehouse_id=transfer.warehouse_id,
+                        kind=transfer.kind,
+                    )
+                line.lot_choices = by_product[line.product_id]
+                line.lot_list_id = f"lots-{line.pk}"
     return render(
         request,
         "inventory/transfer_detail.html",
         {
             "transfer": transfer,
-            "lines": list(queries.transfer_lines(transfer_id=pk)),
+            "lines": lines,
             "moves": list(queries.move_list().filter(transfer_id=pk)),
         },
     )
@@ -293,8 +324,10 @@ def transfer_action(request, pk: int, action: str):
                 actor=request.user, transfer_id=pk, version=version
             )
         elif action == "done":
-            quantities, lots = {}, {}
+            quantities, lots, expiry = {}, {}, {}
             for key, value in request.POST.items():
+                if key.startswith("expires_") and key[8:].isdigit() and value.strip():
+                    expiry[int(key[8:])] = value.strip()  # the service parses it
                 if key.startswith("qty_") and value.strip() != "":
                     try:
                         quantities[int(key[4:])] = Decimal(value.strip())
@@ -309,6 +342,7 @@ def transfer_action(request, pk: int, action: str):
                 quantities=quantities or None,
                 lots=lots or None,
                 version=version,
+                lot_expires_on=expiry or None,
             )
         else:
             raise Http404()
@@ -389,4 +423,215 @@ def count_detail(request, pk: int):
         request,
         "inventory/count_detail.html",
         {"count": count, "lines": list(queries.inventory_count_lines(count_id=pk))},
+    )
+
+
+# ------------------------------------------------------- lots and expiry
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+# Outgoing kinds refuse expired lots, so their suggestions leave them out;
+# a write-off (and a move inside the warehouse) may take them.
+_WITH_EXPIRED = ("write_off", "move")
+_NO_SUGGESTIONS = ("receipt", "adjustment")
+
+
+def _suggested_lots(*, product_id, warehouse_id=None, kind="", location_id=None):
+    """FEFO lots of a product in a warehouse (or one of its locations) for
+    a form where a lot is chosen; [] when there is nothing to suggest."""
+    product_id, warehouse_id = _int(product_id), _int(warehouse_id)
+    location_id = _int(location_id)
+    if product_id is None or kind in _NO_SUGGESTIONS:
+        return []
+    if warehouse_id is None and location_id is not None:
+        warehouse_id = (
+            queries.location_list(kinds=["internal"])
+            .filter(pk=location_id)
+            .values_list("warehouse_id", flat=True)
+            .first()
+        )
+    if warehouse_id is None:
+        return []
+    return queries.lots_available(
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        location_id=location_id,
+        include_expired=kind in _WITH_EXPIRED,
+    )
+
+
+@require_GET
+@view_lot
+def lot_suggestions(request):
+    """htmx partial: FEFO lots (code, expiry, quantity) for ?product=&
+    warehouse= (or &source=<location>) &kind=; `list` names the datalist,
+    `show=table|inline|none` the visible part."""
+    require_feature(request, "inventory")
+    get = request.GET
+    list_id = get.get("list") or "lot-choices"
+    if not list_id.replace("-", "").replace("_", "").isalnum() or len(list_id) > 40:
+        list_id = "lot-choices"
+    show = get.get("show")
+    if show not in ("table", "inline", "none"):
+        show = "table"
+    lots = _suggested_lots(
+        product_id=get.get("product"),
+        warehouse_id=get.get("warehouse"),
+        kind=get.get("kind") or "",
+        location_id=get.get("source") or get.get("location"),
+    )
+    return render(
+        request,
+        "inventory/_lot_suggestions.html",
+        {"lots": lots, "list_id": list_id, "show": show},
+    )
+
+
+def _expiring_columns():
+    return [
+        (_("SKU"), lambda r: r["sku"]),
+        (_("Product"), lambda r: r["name"]),
+        (_("Lot / serial"), lambda r: r["code"]),
+        (_("Expires on"), lambda r: r["expires_on"]),
+        (_("Warehouse"), lambda r: r["warehouse_code"]),
+        (_("On hand"), lambda r: r["on_hand"]),
+    ]
+
+
+@require_GET
+@view_lot
+def expiring_lots(request):
+    require_feature(request, "inventory")
+    form = ExpiringLotsFilterForm(request.GET)
+    page = None
+    today = timezone.localdate()
+    days = ExpiringLotsFilterForm.DEFAULT_DAYS
+    if form.is_valid():
+        kwargs = form.query_kwargs()
+        days = kwargs["days"]
+        page = _page(request, queries.expiring_lots(today=today, **kwargs))
+        for row in page.object_list:
+            row["days_left"] = (row["expires_on"] - today).days
+    template = "inventory/expiring_lots.html"
+    if getattr(request, "htmx", None) and request.htmx.target == "lot-results":
+        template += "#results"
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "query": _query(request), "days": days},
+        status=200 if form.is_valid() else 422,
+    )
+
+
+@require_GET
+@view_lot
+def expiring_lots_export(request, fmt: str):
+    require_feature(request, "inventory")
+    form = ExpiringLotsFilterForm(request.GET)
+    if fmt not in FORMATS or not form.is_valid():
+        raise Http404(_("Unknown export format or filters."))
+    rows = iterate(queries.expiring_lots(**form.query_kwargs()))
+    stamp = timezone.localdate().isoformat()
+    return export_response(
+        fmt,
+        rows,
+        _expiring_columns(),
+        f"expiring-lots-{stamp}",
+        title=_("Expiring lots"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@view_lot
+def lot_detail(request, pk: int):
+    """A lot: where it is, and its expiry date (editable)."""
+    require_feature(request, "inventory")
+    try:
+        lot = queries.lot_get(lot_id=pk)
+    except DomainError as exc:
+        raise_http(exc)
+        raise
+    form = LotForm(request.POST or None, initial={"expires_on": lot.expires_on})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.lot_update(
+                    actor=request.user,
+                    lot_id=lot.pk,
+                    expires_on=form.cleaned_data["expires_on"],
+                )
+                messages.success(request, _("Saved."))
+                return redirect("lot_detail", lot.pk)
+            except DomainError as exc:
+                raise_http(exc)
+                apply_domain_error(form, exc)
+        status = 422
+    today = timezone.localdate()
+    return render(
+        request,
+        "inventory/lot_detail.html",
+        {
+            "lot": lot,
+            "form": form,
+            "quants": list(queries.lot_quants(lot_id=pk)),
+            "expired": lot.expires_on is not None and lot.expires_on < today,
+        },
+        status=status,
+    )
+
+
+# ------------------------------------------------ moves between locations
+
+
+@require_http_methods(["GET", "POST"])
+@move_stock
+def location_move(request):
+    """Move stock between two internal locations of one warehouse, through
+    the service the API's POST /api/v1/stock-moves uses."""
+    require_feature(request, "inventory")
+    initial = {
+        k: request.GET[k] for k in ("product", "source") if _int(request.GET.get(k))
+    }
+    form = LocationMoveForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                move = services.stock_move_post(
+                    actor=request.user, **form.service_kwargs()
+                )
+                messages.success(
+                    request,
+                    _("Moved %(qty)s from %(src)s to %(dst)s.")
+                    % {
+                        "qty": format(move.quantity.normalize(), "f"),
+                        "src": form.cleaned_data["source"],
+                        "dst": form.cleaned_data["destination"],
+                    },
+                )
+                return redirect("stock_product", move.product_id)
+            except DomainError as exc:
+                raise_http(exc)
+                apply_domain_error(form, exc)
+        status = 422
+    return render(
+        request,
+        "inventory/location_move.html",
+        {
+            "form": form,
+            "lots": _suggested_lots(
+                product_id=form["product"].value(),
+                location_id=form["source"].value(),
+                kind="move",
+            ),
+        },
+        status=status,
     )

@@ -231,6 +231,11 @@ class ReceiveIn(Schema):
     lots: dict[int, str] | None = Field(
         None, description="{order line id: lot or serial code} for tracked products."
     )
+    lot_expires_on: dict[int, date] | None = Field(
+        None,
+        description="{order line id: expiry date (ISO)} of the lot received; "
+        "a new lot takes it, an existing lot must have that date.",
+    )
 
 
 class ReceiveOut(Schema):

@@ -14,7 +14,7 @@ read back from inventory (`moved_quantities`) and billing
 warehouse screens counts the same as one made here.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from django.db import transaction
@@ -767,14 +767,52 @@ def _named(quantities, lines, field) -> dict:
     return out
 
 
+def _receipt_expiry(named: dict, lines) -> dict[int, date]:
+    """{order line id: date} from what `purchase_order_receive` was given
+    (dates or ISO strings; empty values dropped). ValidationFailed naming
+    `lot_expires_on.<line id>` for a bad date, a service or a product not
+    tracked by lot or serial."""
+    by_id = {li.pk: li for li in lines}
+    out, errors = {}, {}
+    for pk, value in named.items():
+        if value is None or value == "":
+            continue
+        field = f"lot_expires_on.{pk}"
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                value = None
+        line = by_id[pk]
+        if not isinstance(value, date) or isinstance(value, datetime):
+            errors[field] = [_("Enter a valid expiry date (YYYY-MM-DD).")]
+        elif line.is_service or line.product.tracking == Product.Tracking.NONE:
+            errors[field] = [
+                _(
+                    "%(product)s is not tracked by lot or serial: it takes no "
+                    "expiry date."
+                )
+                % {"product": line.product}
+            ]
+        else:
+            out[pk] = value
+    if errors:
+        message = next(iter(errors.values()))[0]
+        raise ValidationFailed(message, fields=errors)
+    return out
+
+
 @transaction.atomic
 def purchase_order_receive(
-    *, actor, order_id, quantities=None, lots=None, version=None
+    *, actor, order_id, quantities=None, lots=None, version=None, lot_expires_on=None
 ):
     """Receive goods of a confirmed order now: validates its open inventory
     receipt for `quantities` {order line id: qty} (None = everything still
     open; lines not named receive nothing) with `lots` {order line id:
-    lot/serial code} for tracked products. Stock and valuation are posted by
+    lot/serial code} for tracked products and `lot_expires_on` {order line
+    id: date or ISO string}, the expiry date of a lot this receipt creates
+    (an existing lot with another date is refused by inventory: field
+    `lot_expires_on.<order line id>`). Stock and valuation are posted by
     inventory (unit cost = the order's price); what is left stays incoming
     as a backorder receipt. Returns the done inventory Transfer.
 
@@ -796,6 +834,7 @@ def purchase_order_receive(
     lot_codes = {
         k: str(v or "").strip() for k, v in _named(lots, lines, "lots").items()
     }
+    expiry = _receipt_expiry(_named(lot_expires_on, lines, "lot_expires_on"), lines)
     wanted: dict[int, Decimal] = {}
     if quantities is None:
         wanted = {pk: li.open_quantity for pk, li in goods.items()}
@@ -872,16 +911,33 @@ def purchase_order_receive(
         entries = plan.get(transfer.pk) or {}
         if not any(take for take, _line in entries.values()):
             continue
-        done = inv.transfer_done(
-            actor=actor,
-            transfer_id=transfer.pk,
-            quantities={tl_id: take for tl_id, (take, _l) in entries.items()},
-            lots={
-                tl_id: lot_codes[line_id]
-                for tl_id, (take, line_id) in entries.items()
-                if take and lot_codes.get(line_id)
-            },
-        )
+        dates = {
+            tl_id: expiry[line_id]
+            for tl_id, (take, line_id) in entries.items()
+            if take and line_id in expiry
+        }
+        try:
+            done = inv.transfer_done(
+                actor=actor,
+                transfer_id=transfer.pk,
+                quantities={tl_id: take for tl_id, (take, _l) in entries.items()},
+                lots={
+                    tl_id: lot_codes[line_id]
+                    for tl_id, (take, line_id) in entries.items()
+                    if take and lot_codes.get(line_id)
+                },
+                lot_expires_on=dates or None,
+            )
+        except ValidationFailed as exc:
+            # Inventory names its receipt line; the caller knows order lines.
+            names = {
+                f"lot_expires_on.{tl_id}": f"lot_expires_on.{line_id}"
+                for tl_id, (_take, line_id) in entries.items()
+            }
+            if not set(exc.fields) & set(names):
+                raise
+            exc.fields = {names.get(k, k): v for k, v in exc.fields.items()}
+            raise
     old = order.state
     _refresh(order, lines)
     _save_state(

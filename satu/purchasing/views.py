@@ -313,12 +313,18 @@ def _action_form(request, pk: int, *, kind: str):
                     for li in lines
                     if request.POST.get(f"lot_{li.pk}", "").strip()
                 }
+                expiry = {  # parsed by the service, which names the field
+                    li.pk: request.POST.get(f"expires_{li.pk}", "").strip()
+                    for li in lines
+                    if request.POST.get(f"expires_{li.pk}", "").strip()
+                }
                 transfer = services.purchase_order_receive(
                     actor=request.user,
                     order_id=pk,
                     quantities=quantities,
                     lots=lots,
                     version=request.POST.get("version"),
+                    lot_expires_on=expiry,
                 )
                 messages.success(
                     request,
@@ -354,10 +360,12 @@ def _action_form(request, pk: int, *, kind: str):
                 if request.method == "POST"
                 else max(default, Decimal(0)).normalize(),
                 "lot": request.POST.get(f"lot_{li.pk}", ""),
+                "expires": request.POST.get(f"expires_{li.pk}", ""),
                 "tracked": li.product.tracking != "none",
                 "limit": default,
                 "errors": errors.get(f"quantities.{li.pk}", [])
-                + errors.get(f"lots.{li.pk}", []),
+                + errors.get(f"lots.{li.pk}", [])
+                + errors.get(f"lot_expires_on.{li.pk}", []),
             }
         )
     return render(
@@ -371,7 +379,7 @@ def _action_form(request, pk: int, *, kind: str):
             "other_errors": [
                 m
                 for k, msgs in errors.items()
-                if not k.startswith(("quantities.", "lots."))
+                if not k.startswith(("quantities.", "lots.", "lot_expires_on."))
                 for m in msgs
             ],
             "reference": request.POST.get("reference", ""),

@@ -360,6 +360,40 @@ class InvoiceOut(Schema):
 
 class CancelIn(VersionIn):
     reason: str = Field("", max_length=2000)
+    reverse: bool = Field(
+        False,
+        description="Confirm the reversal of a shipped or invoiced order "
+        "(customer returns, credit notes); needs a `reason`.",
+    )
+
+
+class CancelReturnOut(Schema):
+    warehouse: str
+    product_id: int
+    sku: str
+    name: str
+    lot: str
+    line_id: int | None
+    quantity: str = Field(description="Base units.")
+
+
+class CancelCreditOut(Schema):
+    invoice_id: int
+    invoice: str
+    amount: str
+    currency: str
+
+
+class CancelPlanOut(Schema):
+    """What cancelling the order would do now."""
+
+    needs_reversal: bool
+    returns: list[CancelReturnOut]
+    credit_notes: list[CancelCreditOut]
+    open_deliveries: list[str]
+    draft_invoices: int
+    reservations: bool
+    blockers: list[str]
 
 
 class OrderFilters(Schema):
@@ -567,8 +601,22 @@ def invoice_sales_order(request, order_id: int, payload: InvoiceIn | None = None
     }
 
 
+@router.get("/sales-orders/{order_id}/cancel-plan", response=CancelPlanOut)
+def sales_order_cancel_plan(request, order_id: int):
+    """The confirm step of a cancel: what cancelling would reverse (customer
+    returns, credit notes) and release; `blockers` say why it cannot be done."""
+    order = queries.sales_order_get(actor=request.auth, order_id=order_id)
+    plan = queries.sales_order_cancel_plan(order=order)
+    return {"needs_reversal": plan.needs_reversal, **plan.as_dict()}
+
+
 @router.post("/sales-orders/{order_id}/cancel", response=OrderOut)
 def cancel_sales_order(request, order_id: int, payload: CancelIn | None = None):
+    """Cancel. A shipped or invoiced order answers 409
+    `sales.reversal_required` with `reversal` (the plan) until called with
+    `reverse: true` and a `reason`; then goods come back through customer
+    returns and posted invoices get credit notes, in one transaction.
+    409 `sales.cancel_refused` when it cannot be reversed."""
     data = payload.model_dump() if payload else {}
     services.sales_order_cancel(actor=request.auth, order_id=order_id, **data)
     return order_out(request.auth, order_id)

@@ -82,6 +82,14 @@ class SalesConfig(AppConfig):
                 _("Order cancelled"),
                 _("Sales order %(number)s cancelled"),
             ),
+            (
+                "sales.order_reversed",
+                _("Order cancelled and reversed"),
+                _(
+                    "Sales order %(number)s cancelled and reversed: returns "
+                    "%(returns)s, credit notes %(credit_notes)s (%(reason)s)"
+                ),
+            ),
         ]:
             parties_queries.register_timeline_kind(kind, label, summary)
 

@@ -56,6 +56,21 @@ class CancelRefused(DomainError):
     )
 
 
+class ReversalRequired(CancelRefused):
+    """Goods left or invoices were posted: cancelling takes the goods back
+    (customer returns) and credits the invoices (credit notes). The caller
+    confirms with `reverse=True` and a reason; the error's `reversal`
+    context lists what would be reversed."""
+
+    code = "sales.reversal_required"
+    http_status = 409
+    default_message = _(
+        "Goods were shipped or invoices posted for this order: cancelling "
+        "takes the goods back and issues credit notes. Confirm the reversal "
+        "and give a reason."
+    )
+
+
 class NothingToDo(ValidationFailed):
     code = "sales.nothing_to_do"
     http_status = 422

@@ -7,14 +7,14 @@ for; anything else answers NotFound.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satu.core.errors import NotFound
-from satu.core.money import currency_precision
+from satu.core.money import currency_precision, money_round
 from satu.parties.queries import clients_visible_to, company_default
 from satu.sales.models import AssortmentRule, Quote, QuoteLine, SalesOrder
 
@@ -242,18 +242,36 @@ def sales_order_availability(
 ) -> dict[int, LineAvailability]:
     """Per order line, in base units of the order's warehouse: on hand,
     reserved (by everyone), available, incoming, and what this line holds
-    reserved. Three queries."""
+    reserved. A kit line counts whole kits its stocked components make (the
+    scarcest decides). Three queries, four with kits."""
+    from satu.catalog import queries as catalog_queries
+    from satu.catalog.models import Product
     from satu.inventory import queries as inventory_queries
 
-    product_ids = {line.product_id for line in lines}
+    kit_ids = {
+        line.product_id for line in lines if line.product.kind == Product.Kind.KIT
+    }
+    components = {
+        kit: [c for c in rows if c.component.kind == Product.Kind.GOODS]
+        for kit, rows in (
+            catalog_queries.kit_components(kit_ids) if kit_ids else {}
+        ).items()
+    }
+    product_ids = {line.product_id for line in lines} | {
+        c.component_id for rows in components.values() for c in rows
+    }
     stock = inventory_queries.stock_availability(
         product_ids=product_ids, warehouse_id=order.warehouse_id
     )
-    held = inventory_queries.reserved_quantities(
+    held = inventory_queries.reserved_by_product(
         origin_type=ORDER_ORIGIN, origin_id=order.pk
     )
     result = {}
     for line in lines:
+        parts = components.get(line.product_id)
+        if parts:
+            result[line.pk] = _kit_availability(line, parts, stock, held)
+            continue
         s = stock.get(line.product_id)
         if s is None:
             continue
@@ -263,9 +281,33 @@ def sales_order_availability(
             reserved=s.reserved,
             available=s.available,
             incoming=s.incoming,
-            reserved_for_line=held.get(line.pk) or ZERO,
+            reserved_for_line=held.get((line.pk, line.product_id)) or ZERO,
         )
     return result
+
+
+def _kit_availability(line, parts, stock, held) -> LineAvailability:
+    """Whole kits: for each figure, the least over the components of
+    (component figure ÷ quantity per kit), rounded down."""
+
+    def kits(figure) -> Decimal:
+        return min((figure(c) or ZERO) / c.quantity for c in parts).to_integral_value(
+            rounding=ROUND_FLOOR
+        )
+
+    def field(name):
+        return lambda c: (
+            getattr(stock[c.component_id], name) if c.component_id in stock else ZERO
+        )
+
+    return LineAvailability(
+        line_id=line.pk,
+        on_hand=kits(field("on_hand")),
+        reserved=kits(field("reserved")),
+        available=kits(field("available")),
+        incoming=kits(field("incoming")),
+        reserved_for_line=kits(lambda c: held.get((line.pk, c.component_id))),
+    )
 
 
 def sales_order_payment_status(*, order: SalesOrder) -> str:
@@ -306,6 +348,144 @@ def sales_order_transfers(*, order: SalesOrder):
 
     return list(
         inventory_queries.transfer_list(origin_type=ORDER_ORIGIN, origin_id=order.pk)
+    )
+
+
+@dataclass(frozen=True)
+class CancelPlan:
+    """What cancelling an order does (`sales_order_cancel_plan`): releases
+    reservations, cancels open deliveries, deletes draft invoices and — the
+    reversal, which needs `reverse=True` and a reason — takes back what was
+    shipped (`returns`: inventory's Returnable rows, base units) and credits
+    what is still creditable on posted invoices (`credit_notes`).
+    `blockers` are reasons it cannot be done at all."""
+
+    reservations: bool
+    open_deliveries: list  # [(transfer id, number, state)]
+    draft_invoices: list  # [invoice id]
+    returns: list
+    credit_notes: list  # [{"invoice_id", "invoice", "amount", "currency"}]
+    blockers: list
+
+    @property
+    def needs_reversal(self) -> bool:
+        return bool(self.returns or self.credit_notes)
+
+    def as_dict(self) -> dict:
+        """JSON-ready (decimals as strings): the API's answer and the
+        `reversal` context of `sales.reversal_required`."""
+        from satu.catalog.queries import plain
+
+        return {
+            "returns": [
+                {
+                    "warehouse": r.warehouse,
+                    "product_id": r.product_id,
+                    "sku": r.sku,
+                    "name": r.name,
+                    "lot": r.lot,
+                    "line_id": r.origin_line_id,
+                    "quantity": plain(r.quantity),
+                }
+                for r in self.returns
+            ],
+            "credit_notes": [
+                {
+                    "invoice_id": c["invoice_id"],
+                    "invoice": c["invoice"],
+                    "amount": str(c["amount"]),
+                    "currency": c["currency"],
+                }
+                for c in self.credit_notes
+            ],
+            "open_deliveries": [number for _pk, number, _s in self.open_deliveries],
+            "draft_invoices": len(self.draft_invoices),
+            "reservations": self.reservations,
+            "blockers": [str(b) for b in self.blockers],
+        }
+
+
+CREDITED_STATES = ("posted", "paid")
+
+
+def sales_order_cancel_plan(*, order: SalesOrder) -> CancelPlan:
+    """What `services.sales_order_cancel` would do to `order` now (five
+    queries whatever the number of lines and documents)."""
+    from satu.billing import queries as billing_queries
+    from satu.inventory import queries as inventory_queries
+
+    blockers = []
+    open_deliveries = []
+    for t in inventory_queries.transfer_list(
+        origin_type=ORDER_ORIGIN, origin_id=order.pk
+    ).filter(state__in=inventory_queries.OPEN_STATES):
+        if t.state == "in_transit":
+            blockers.append(
+                _(
+                    "Transfer %(number)s is in transit between warehouses: "
+                    "receive it first, then cancel the order."
+                )
+                % {"number": t.number}
+            )
+        open_deliveries.append((t.pk, t.number, t.state))
+    returns = inventory_queries.returnable_quantities(
+        origin_type=ORDER_ORIGIN, origin_id=order.pk
+    )
+    archived = sorted({r.warehouse for r in returns if not r.warehouse_active})
+    if archived:
+        blockers.append(
+            _(
+                "Warehouse %(codes)s is archived: the shipped goods cannot be "
+                "returned there. Reactivate it first."
+            )
+            % {"codes": ", ".join(archived)}
+        )
+    invoices = list(
+        billing_queries.invoices_for_origin(
+            origin_type=ORDER_ORIGIN, origin_id=order.pk
+        )
+    )
+    drafts = [inv.pk for inv in invoices if inv.state == "draft"]
+    credited_qty: dict = {}
+    credited_total: dict = {}
+    for note in invoices:
+        if note.credited_invoice_id and note.state in CREDITED_STATES:
+            credited_total[note.credited_invoice_id] = (
+                credited_total.get(note.credited_invoice_id, ZERO) + note.amount_total
+            )
+            for line in note.lines.all():
+                credited_qty[line.credited_line_id] = (
+                    credited_qty.get(line.credited_line_id, ZERO) + line.quantity
+                )
+    credit_notes = []
+    for inv in invoices:
+        if inv.kind != "customer_invoice" or inv.state not in CREDITED_STATES:
+            continue
+        if any(
+            line.quantity - credited_qty.get(line.pk, ZERO) > 0
+            for line in inv.lines.all()
+        ):
+            credit_notes.append(
+                {
+                    "invoice_id": inv.pk,
+                    "invoice": inv.number,
+                    "amount": money_round(
+                        inv.amount_total - credited_total.get(inv.pk, ZERO),
+                        inv.currency,
+                    ),
+                    "currency": inv.currency,
+                }
+            )
+    reserved = inventory_queries.reserved_quantities(
+        origin_type=ORDER_ORIGIN, origin_id=order.pk
+    )
+    return CancelPlan(
+        reservations=any(q for q in reserved.values()),
+        open_deliveries=open_deliveries,
+        draft_invoices=drafts,
+        returns=returns,
+        credit_notes=credit_notes,
+        blockers=blockers,
     )
 
 

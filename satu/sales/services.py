@@ -20,7 +20,7 @@ looked up from price lists (two queries a line without `unit_price`).
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -60,6 +60,7 @@ from satu.sales.errors import (
     NothingToDo,
     OverInvoicing,
     OverShipment,
+    ReversalRequired,
 )
 from satu.sales.events import (
     QuoteAccepted,
@@ -1155,6 +1156,83 @@ def _goods(line) -> bool:
     return line.product.kind == Product.Kind.GOODS
 
 
+@dataclass(frozen=True)
+class _Kit:
+    components: list  # KitComponent rows of stocked goods
+    ordered: Decimal  # kits on the line, in base units
+
+
+def _kits(lines) -> dict[int, _Kit]:
+    """{kit line id: _Kit} — one query, and none when the order has no kit.
+    A kit moves through the warehouse as its components; one whose
+    components are all services is delivered like a service."""
+    kit_lines = [line for line in lines if line.product.kind == Product.Kind.KIT]
+    if not kit_lines:
+        return {}
+    components = catalog_queries.kit_components({li.product_id for li in kit_lines})
+    result = {}
+    for line in kit_lines:
+        stocked = [
+            c
+            for c in components[line.product_id]
+            if c.component.kind == Product.Kind.GOODS
+        ]
+        if stocked:
+            result[line.pk] = _Kit(stocked, line.quantity * line.factor)
+    return result
+
+
+def _stocked(line, kits: dict) -> bool:
+    """The line's goods move through the warehouse (goods, or a kit with
+    stocked components)."""
+    return _goods(line) or line.pk in kits
+
+
+def _per_line(by_product: dict, kits: dict) -> dict[int, Decimal]:
+    """Quantities per (line id, product id) folded into base units per line:
+    a kit line counts whole kits — its scarcest component decides (all of a
+    line's kits once every component is there, a fraction included)."""
+    result: dict[int, Decimal] = {}
+    for (line_id, _product_id), qty in by_product.items():
+        if line_id not in kits:
+            result[line_id] = result.get(line_id, ZERO) + qty
+    for line_id, kit in kits.items():
+        ratio = min(
+            (by_product.get((line_id, c.component_id)) or ZERO) / c.quantity
+            for c in kit.components
+        )
+        if ratio >= kit.ordered:
+            result[line_id] = kit.ordered
+        else:
+            result[line_id] = ratio.to_integral_value(rounding=ROUND_FLOOR)
+    return result
+
+
+def _moved(order: SalesOrder, kits: dict) -> dict[int, Decimal]:
+    """Delivered base quantity per line (kit lines in kits): one query."""
+    if not kits:
+        return inventory_queries.moved_quantities(
+            origin_type=ORDER_ORIGIN, origin_id=order.pk
+        )
+    return _per_line(
+        inventory_queries.moved_by_product(
+            origin_type=ORDER_ORIGIN, origin_id=order.pk
+        ),
+        kits,
+    )
+
+
+def _components_rows(line, qty_base: Decimal, kits: dict) -> list[dict]:
+    """Reservation/delivery rows of `qty_base` (line base units) of a line:
+    itself, or a kit's components."""
+    if line.pk not in kits:
+        return [{"product_id": line.product_id, "quantity": qty_base}]
+    return [
+        {"product_id": c.component_id, "quantity": qty_base * c.quantity}
+        for c in kits[line.pk].components
+    ]
+
+
 @transaction.atomic
 def sales_order_confirm(
     *,
@@ -1182,15 +1260,12 @@ def sales_order_confirm(
     _credit_check(actor, order, override_reason)
     lines = list(order.lines.select_related("product"))
     if not without_reservation:
+        kits = _kits(lines)
         wanted = [
-            {
-                "product_id": line.product_id,
-                "warehouse_id": order.warehouse_id,
-                "quantity": line.quantity * line.factor,
-                "origin_line_id": line.pk,
-            }
+            row | {"warehouse_id": order.warehouse_id, "origin_line_id": line.pk}
             for line in lines
-            if _goods(line)
+            if _stocked(line, kits)
+            for row in _components_rows(line, line.quantity * line.factor, kits)
         ]
         if wanted:
             # Errors propagate (the order's transaction rolls back): no
@@ -1235,8 +1310,9 @@ def sales_order_confirm(
     return order
 
 
-def _pending_deliveries(order: SalesOrder) -> dict[int, Decimal]:
-    """Base quantity per line in open (not done) deliveries of the order."""
+def _pending_deliveries(order: SalesOrder) -> dict[tuple, Decimal]:
+    """Base quantity per (line id, product id) in open (not done) deliveries
+    of the order."""
     from django.db.models import Sum
 
     from satu.inventory.models import TransferLine
@@ -1248,11 +1324,19 @@ def _pending_deliveries(order: SalesOrder) -> dict[int, Decimal]:
             transfer__kind="delivery",
             transfer__state__in=inventory_queries.OPEN_STATES,
         )
-        .values("origin_line_id")
+        .values("origin_line_id", "product_id")
         .annotate(q=Sum("quantity"))
-        .values_list("origin_line_id", "q")
+        .values_list("origin_line_id", "product_id", "q")
     )
-    return {line_id: q for line_id, q in rows}
+    return {(line_id, pid): q for line_id, pid, q in rows}
+
+
+def _added(*parts: dict) -> dict:
+    total: dict = {}
+    for part in parts:
+        for key, qty in part.items():
+            total[key] = total.get(key, ZERO) + (qty or ZERO)
+    return total
 
 
 def _quantities(raw, lines_by_id, field: str) -> dict[int, Decimal]:
@@ -1286,10 +1370,13 @@ def _refresh(
     inventory's moves and billing's posted invoices: `moved` (base units)
     and `invoiced` per line id when the caller knows them, else read from
     the ledgers."""
+    kits = (
+        _kits(lines)
+        if moved is None or any(line.product.kind == Product.Kind.KIT for line in lines)
+        else {}
+    )
     if moved is None:
-        moved = inventory_queries.moved_quantities(
-            origin_type=ORDER_ORIGIN, origin_id=order.pk
-        )
+        moved = _moved(order, kits)
     if invoiced is None:
         invoiced = billing_queries.invoiced_quantities(
             origin_type=ORDER_ORIGIN, origin_id=order.pk
@@ -1304,7 +1391,7 @@ def _refresh(
             line.shipped_quantity = shipped
             line.invoiced_quantity = billed
             changed.append(line)
-        if _goods(line):
+        if _stocked(line, kits):
             goods_states.append(shipped / line.quantity)
         invoice_states.append(billed / line.quantity)
         invoiced_amount += line.total * min(billed / line.quantity, Decimal(1))
@@ -1397,18 +1484,28 @@ def sales_order_ship(
             % {"state": order.get_state_display()}
         )
     lines = list(order.lines.select_related("product"))
-    by_id = {line.pk: line for line in lines if _goods(line)}
+    kits = _kits(lines)
+    by_id = {line.pk: line for line in lines if _stocked(line, kits)}
     errors: dict = {}
     wh = _warehouse_id(warehouse_id or order.warehouse_id, errors, required=True)
     if errors:
         raise ValidationFailed(fields=errors)
-    moved = inventory_queries.moved_quantities(
-        origin_type=ORDER_ORIGIN, origin_id=order.pk
+    # Per (line, product): a kit line's components are counted one by one.
+    moved_bp = (
+        inventory_queries.moved_by_product(origin_type=ORDER_ORIGIN, origin_id=order.pk)
+        if kits
+        else {
+            (pk, by_id[pk].product_id if pk in by_id else None): q
+            for pk, q in inventory_queries.moved_quantities(
+                origin_type=ORDER_ORIGIN, origin_id=order.pk
+            ).items()
+        }
     )
-    pending = _pending_deliveries(order)
+    covered_bp = _added(moved_bp, _pending_deliveries(order))
+    moved = _per_line(moved_bp, kits)
+    covered = _per_line(covered_bp, kits)  # shipped or on its way
     remaining = {
-        pk: line.quantity
-        - ((moved.get(pk) or ZERO) + (pending.get(pk) or ZERO)) / line.factor
+        pk: line.quantity - (covered.get(pk) or ZERO) / line.factor
         for pk, line in by_id.items()
     }
     if quantities is None:
@@ -1444,15 +1541,49 @@ def sales_order_ship(
             % {"sku": by_id[pk].product.sku}
         ]
         for pk in wanted
-        if by_id[pk].product.tracking != Product.Tracking.NONE and pk not in lots
+        if pk not in kits
+        and by_id[pk].product.tracking != Product.Tracking.NONE
+        and pk not in lots
+    }
+    missing |= {
+        f"lots.{pk}": [
+            _(
+                "%(sku)s holds components tracked by lot or serial number: "
+                "ship it in steps and name their lots on the delivery."
+            )
+            % {"sku": by_id[pk].product.sku}
+        ]
+        for pk in wanted
+        if pk in kits
+        and any(
+            c.component.tracking != Product.Tracking.NONE for c in kits[pk].components
+        )
     }
     if missing and one_step:
         raise LotRequired(fields=missing)
     rows = []
     for pk, qty in wanted.items():
+        line = by_id[pk]
+        if pk in kits:
+            # Each component up to what the kits covered after this delivery
+            # need: an earlier uneven delivery is evened out.
+            kits_after = (covered.get(pk) or ZERO) + qty * line.factor
+            for c in kits[pk].components:
+                need = kits_after * c.quantity - (
+                    covered_bp.get((pk, c.component_id)) or ZERO
+                )
+                if need > 0:
+                    rows.append(
+                        {
+                            "product_id": c.component_id,
+                            "quantity": need,
+                            "origin_line_id": pk,
+                        }
+                    )
+            continue
         row = {
-            "product_id": by_id[pk].product_id,
-            "quantity": qty * by_id[pk].factor,
+            "product_id": line.product_id,
+            "quantity": qty * line.factor,
             "origin_line_id": pk,
         }
         if pk in lots:
@@ -1470,18 +1601,19 @@ def sales_order_ship(
             origin_id=order.pk,
             client_id=order.client_id,
             reference=order.number,
+            done=one_step,
         )
-        if one_step:
-            transfer = inventory_services.transfer_done(
-                actor=actor, transfer_id=transfer.pk
-            )
     if one_step:
         # Posted in this transaction: the order is refreshed below, the
         # TransferDone handler has nothing left to do for this transfer.
         _applied().add(transfer.pk)
-        moved = dict(moved)
-        for pk, qty in wanted.items():
-            moved[pk] = (moved.get(pk) or ZERO) + qty * by_id[pk].factor
+        moved = _per_line(
+            _added(
+                moved_bp,
+                {(r["origin_line_id"], r["product_id"]): r["quantity"] for r in rows},
+            ),
+            kits,
+        )
     audit.record(
         actor=actor,
         subject=order,
@@ -1554,15 +1686,14 @@ def sales_order_invoice(
         )
     lines = list(order.lines.select_related("product"))
     by_id = {line.pk: line for line in lines}
-    moved = inventory_queries.moved_quantities(
-        origin_type=ORDER_ORIGIN, origin_id=order.pk
-    )
+    kits = _kits(lines)
+    moved = _moved(order, kits)
     invoiced, drafts = billing_queries.invoiced_and_draft_quantities(
         origin_type=ORDER_ORIGIN, origin_id=order.pk
     )
     left = {}
     for pk, line in by_id.items():
-        if order.invoice_before_delivery or not _goods(line):
+        if order.invoice_before_delivery or not _stocked(line, kits):
             limit = line.quantity
         else:
             limit = (moved.get(pk) or ZERO) / line.factor
@@ -1615,9 +1746,8 @@ def sales_order_invoice(
                 }
                 for pk, qty in wanted.items()
             ],
+            post=post,
         )
-        if post:
-            invoice = billing_services.invoice_post(actor=actor, invoice_id=invoice.pk)
     audit.record(
         actor=actor,
         subject=order,
@@ -1637,52 +1767,129 @@ def sales_order_invoice(
 
 @transaction.atomic
 def sales_order_cancel(
-    *, actor, order_id, version=None, reason: str = ""
+    *, actor, order_id, version=None, reason: str = "", reverse: bool = False
 ) -> SalesOrder:
-    """Cancel an order that has not shipped anything nor a posted invoice:
-    releases its reservations, cancels its open deliveries and draft
-    invoices (audited with `reason`). Once goods left or an invoice was
-    posted the order cannot be cancelled (CancelRefused): return the goods
-    and issue a credit note first. Locks the order. Raises BadState
-    (cancelled or done), CancelRefused, VersionConflict."""
+    """Cancel an order (draft, confirmed, processing or done), all or
+    nothing: releases its reservations, cancels its open deliveries and
+    deletes its draft invoices and credit notes (audited with `reason`).
+
+    Once goods left or an invoice was posted the cancel is a reversal, done
+    only with `reverse=True` and a `reason` (else ReversalRequired, whose
+    `reversal` context lists what would be reversed; ValidationFailed
+    without a reason): every shipped unit comes back through an inventory
+    customer return (same stock location and lot, same value), every posted
+    invoice gets a posted credit note for what is not yet credited; payments
+    stay allocated (the client keeps a credit). A reversal also needs the
+    credit-note permission `billing.change_invoice` (and billing's
+    `billing.add_invoice`, inventory's `inventory.add_transfer` /
+    `change_transfer` for what it posts): PermissionDenied before anything
+    changes. CancelRefused when it cannot be reversed (a transfer in transit,
+    an archived warehouse). Locks the order, then what inventory and billing
+    lock. Raises BadState (already cancelled), VersionConflict."""
+    from satu.sales import queries
+
     _begin(actor, "sales.change_salesorder")
     order = _locked_order(actor, order_id, version)
-    if order.state in (SalesOrder.State.CANCELLED, SalesOrder.State.DONE):
+    if order.state == SalesOrder.State.CANCELLED:
         raise BadState(
             _("This order is %(state)s; it cannot be cancelled.")
             % {"state": order.get_state_display()}
         )
+    reason = str(reason or "").strip()[:2000]
+    returns, credit_notes, cancelled, deleted = [], [], [], 0
     if order.state != SalesOrder.State.DRAFT:
-        moved = inventory_queries.moved_quantities(
-            origin_type=ORDER_ORIGIN, origin_id=order.pk
-        )
-        invoiced = billing_queries.invoiced_quantities(
-            origin_type=ORDER_ORIGIN, origin_id=order.pk
-        )
-        if any(q for q in moved.values()) or any(q for q in invoiced.values()):
-            raise CancelRefused()
-        inventory_services.reservation_release(
-            actor=actor, origin_type=ORDER_ORIGIN, origin_id=order.pk
-        )
-        for transfer in inventory_queries.transfer_list(
-            origin_type=ORDER_ORIGIN, origin_id=order.pk
-        ).filter(state__in=inventory_queries.OPEN_STATES):
-            inventory_services.transfer_cancel(actor=actor, transfer_id=transfer.pk)
-        for invoice in billing_queries.invoices_for_origin(
-            origin_type=ORDER_ORIGIN, origin_id=order.pk
-        ):
-            if invoice.state == "draft":
-                billing_services.invoice_cancel(actor=actor, invoice_id=invoice.pk)
+        plan = queries.sales_order_cancel_plan(order=order)
+        if plan.needs_reversal:
+            if not reverse:
+                raise ReversalRequired(reversal=plan.as_dict())
+            perms = ["billing.change_invoice"]
+            if plan.credit_notes:
+                perms.append("billing.add_invoice")
+            if plan.returns:
+                perms += ["inventory.add_transfer", "inventory.change_transfer"]
+            if not all(actor.has_perm(p) for p in perms):
+                raise PermissionDenied(
+                    _(
+                        "Reversing shipped goods and posted invoices needs the "
+                        "right to issue credit notes and returns."
+                    )
+                )
+            if not reason:
+                raise ValidationFailed(
+                    fields={
+                        "reason": [
+                            _("Say why the shipped or invoiced order is reversed.")
+                        ]
+                    }
+                )
+        if plan.blockers:
+            raise CancelRefused(" ".join(str(b) for b in plan.blockers))
+        # Errors propagate (the order's transaction rolls back): inventory's
+        # and billing's services need no savepoints of their own.
+        with inventory_services.joined():
+            if plan.reservations:
+                inventory_services.reservation_release(
+                    actor=actor, origin_type=ORDER_ORIGIN, origin_id=order.pk
+                )
+            for transfer_id, number, _state in plan.open_deliveries:
+                inventory_services.transfer_cancel(actor=actor, transfer_id=transfer_id)
+                cancelled.append(number)
+            if plan.returns:
+                returns = inventory_services.customer_return(
+                    actor=actor,
+                    origin_type=ORDER_ORIGIN,
+                    origin_id=order.pk,
+                    client_id=order.client_id,
+                    reference=order.number,
+                    note=reason,
+                )
+        with billing_services.joined():
+            for invoice_id in plan.draft_invoices:
+                billing_services.invoice_delete(actor=actor, invoice_id=invoice_id)
+                deleted += 1
+            for item in plan.credit_notes:
+                credit_notes.append(
+                    billing_services.credit_note_create(
+                        actor=actor,
+                        invoice_id=item["invoice_id"],
+                        reason=reason,
+                        post=True,
+                    )
+                )
+        if plan.needs_reversal:
+            _refresh(order, list(order.lines.select_related("product")))
     old = order.state
     order.state = SalesOrder.State.CANCELLED
     order.version += 1
     order.save(update_fields=["state", "version", "updated_at"])
-    audit.record(
-        actor=actor,
-        subject=order,
-        action="cancelled",
-        changes={"state": [old, order.state], "reason": str(reason or "")[:2000]},
-    )
-    _order_timeline(actor, order, "sales.order_cancelled")
+    changes = {"state": [old, order.state], "reason": reason}
+    if cancelled:
+        changes["deliveries_cancelled"] = cancelled
+    if deleted:
+        changes["drafts_deleted"] = deleted
+    if returns or credit_notes:
+        changes["returns"] = [t.number for t in returns]
+        changes["credit_notes"] = [n.number for n in credit_notes]
+    audit.record(actor=actor, subject=order, action="cancelled", changes=changes)
+    if returns or credit_notes:
+        parties_services.timeline_record(
+            client_id=order.client_id,
+            kind="sales.order_reversed",
+            summary=order.number,
+            actor=actor,
+            subject_type=ORDER_ORIGIN,
+            subject_id=order.pk,
+            url=_url("sales_order_detail", order.pk),
+            data={
+                "number": order.number,
+                "total": _money_text(order.total, order.currency),
+                "currency": order.currency,
+                "returns": ", ".join(t.number for t in returns) or "—",
+                "credit_notes": ", ".join(n.number for n in credit_notes) or "—",
+                "reason": reason[:200],
+            },
+        )
+    else:
+        _order_timeline(actor, order, "sales.order_cancelled")
     publish_on_commit(SalesOrderCancelled(order_id=order.pk, client_id=order.client_id))
     return order

@@ -20,6 +20,7 @@ from satu.core.errors import DomainError
 from satu.core.web import apply_domain_error, raise_http, require_feature, require_perm
 from satu.core.web import fetch as _fetch
 from satu.sales import queries, services
+from satu.sales.errors import ReversalRequired
 from satu.sales.forms import (
     AssortmentForm,
     OrderFilterForm,
@@ -388,19 +389,67 @@ def sales_order_invoice(request, pk: int):
     )
 
 
-@require_POST
-def sales_order_cancel(request, pk: int):
-    return _order_action(
+def _cancel_confirm(request, order, *, errors=(), reason="", status=200):
+    """The confirm step of cancelling a shipped or invoiced order: what will
+    be reversed (customer returns, credit notes) and released, and a reason."""
+    plan = queries.sales_order_cancel_plan(order=order)
+    return render(
         request,
-        pk,
-        lambda order: services.sales_order_cancel(
+        "sales/order_cancel.html",
+        {
+            "order": order,
+            "plan": plan,
+            "errors": list(errors),
+            "reason": reason,
+            "can_reverse": request.user.has_perm("billing.change_invoice"),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sales_order_cancel(request, pk: int):
+    """GET: the confirm page. POST: cancel; `reverse=1` (from the confirm
+    page) reverses what was shipped or invoiced. A POST that needs the
+    reversal without it, or without a reason, shows the confirm page."""
+    if request.method == "GET":
+        _guard(request, "sales.change_salesorder")
+        order = _fetch(queries.sales_order_get, actor=request.user, order_id=pk)
+        if order.state == SalesOrder.State.CANCELLED:
+            return redirect("sales_order_detail", pk=pk)
+        return _cancel_confirm(request, order)
+    _guard(request, "sales.change_salesorder")
+    order = _fetch(queries.sales_order_get, actor=request.user, order_id=pk)
+    reason = request.POST.get("reason", "")
+    try:
+        services.sales_order_cancel(
             actor=request.user,
             order_id=order.pk,
             version=_version(request),
-            reason=request.POST.get("reason", ""),
-        ),
-        _("Order cancelled."),
-    )
+            reason=reason,
+            reverse=request.POST.get("reverse") == "1",
+        )
+    except DomainError as exc:
+        raise_http(exc)
+        order = _fetch(queries.sales_order_get, actor=request.user, order_id=pk)
+        if request.POST.get("reverse") == "1" or isinstance(exc, ReversalRequired):
+            return _cancel_confirm(
+                request,
+                order,
+                errors=_error_text(exc),
+                reason=reason,
+                status=exc.http_status,
+            )
+        return render(
+            request,
+            "sales/order_detail.html",
+            _order_context(
+                request, order, errors=_error_text(exc), action_post=request.POST
+            ),
+            status=exc.http_status,
+        )
+    messages.success(request, _("Order cancelled."))
+    return redirect("sales_order_detail", pk=pk)
 
 
 # ------------------------------------------------------------------ quotes
