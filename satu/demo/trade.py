@@ -288,6 +288,12 @@ class _Trade:
         if not lines:
             return
         contract = None if outlet else self._contract(client, day)
+        # Promised delivery: the same day at an outlet, else 2-6 days later,
+        # derived from what is already drawn (the random stream is untouched)
+        # so recent orders still waiting for the warehouse turn late.
+        delivery = day + timedelta(
+            days=0 if outlet else 2 + (client.pk + len(lines)) % 5
+        )
         order = sales_services.sales_order_create(
             actor=actor,
             client_id=client.pk,
@@ -296,6 +302,7 @@ class _Trade:
             contract_id=contract.pk if contract else None,
             deal_id=deal.pk if deal else None,
             order_date=day,
+            delivery_date=delivery,
         )
         self.counts["orders"] += 1
         age = (self.today - day).days

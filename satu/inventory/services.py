@@ -635,6 +635,27 @@ def _locked_quants(keys: set) -> dict:
     return found
 
 
+def _locked_balances(quant_keys: set, level_keys: set) -> tuple[dict, dict]:
+    """`_locked_quants` and `_locked_levels` (same order, same locks): when
+    every row exists — the usual case — in one statement on PostgreSQL."""
+    quant_rows, level_rows = locks.balance_rows_for_update(
+        connection, quant_keys, level_keys
+    )
+    quants = {
+        (p, loc, lot): _Balance(pk, p, loc, _dec(q))
+        for pk, p, loc, lot, q in quant_rows
+    }
+    levels = {
+        (p, w): _Balance(pk, p, w, _dec(q), _dec(r), _dec(v, Q4))
+        for pk, p, w, q, r, v in level_rows
+    }
+    if quant_keys - set(quants) or level_keys - set(levels):
+        # First posting of a product there: create the rows, lock them all
+        # again in the usual order.
+        return _locked_quants(quant_keys), _locked_levels(level_keys)
+    return quants, levels
+
+
 def _locked_levels(keys: set) -> dict:
     """StockLevels for (product, warehouse) keys, created when missing,
     locked in pk order."""
@@ -725,8 +746,7 @@ def _post(
                 quant_keys.add((spec.product.pk, loc.pk, lot_id))
             if loc.kind == Location.Kind.INTERNAL:
                 level_keys.add((spec.product.pk, loc.warehouse_id))
-    quants = _locked_quants(quant_keys)
-    levels = _locked_levels(level_keys)
+    quants, levels = _locked_balances(quant_keys, level_keys)
     fifo: dict = {}
     for product_id, warehouse_id in level_keys:
         product = next(s.product for s in specs if s.product.pk == product_id)
@@ -857,10 +877,41 @@ def _post(
             fifo.setdefault((product.pk, dst.warehouse_id), []).append(layer)
     if shortages:
         raise _shortage_error(list(shortages.values()))
+    if connection.vendor == "postgresql" and moves:
+        _write_postgresql(touched_quants, touched_levels, moves, now)
+    else:
+        _write(touched_quants, touched_levels, moves, now)
+    if levels_out is not None:
+        levels_out.update(levels)
+    for layer in layer_changed.values():
+        if layer.pk:
+            CostLayer.objects.filter(pk=layer.pk).update(
+                remaining=layer.remaining, remaining_value=layer.remaining_value
+            )
+    if layer_new:
+        for move, layer in layer_new:
+            layer.move_id = move.pk
+        CostLayer.objects.bulk_create([layer for _m, layer in layer_new])
+    for move in moves:
+        publish_on_commit(
+            StockMovePosted(
+                move_id=move.pk,
+                product_id=move.product_id,
+                quantity=move.quantity,
+                source_id=move.source_id,
+                destination_id=move.destination_id,
+                value=move.value,
+            )
+        )
+    return moves
+
+
+def _write(touched_quants: dict, touched_levels: dict, moves: list, now) -> None:
+    """Write the new balances and insert the moves: one statement per table
+    whatever the number of moves (pk order)."""
     ops = connection.ops
     dec = ops.adapt_decimalfield_value
     with connection.cursor() as cursor:
-        # One statement per table whatever the number of moves (pk order).
         _execute_rows(
             cursor,
             "UPDATE inventory_quant SET quantity = %s WHERE id = %s",
@@ -888,29 +939,48 @@ def _post(
             ids = sorted(row[0] for row in cursor.fetchall())
             for move, pk in zip(moves, ids, strict=True):
                 move.pk = move.id = pk
-    if levels_out is not None:
-        levels_out.update(levels)
-    for layer in layer_changed.values():
-        if layer.pk:
-            CostLayer.objects.filter(pk=layer.pk).update(
-                remaining=layer.remaining, remaining_value=layer.remaining_value
-            )
-    if layer_new:
-        for move, layer in layer_new:
-            layer.move_id = move.pk
-        CostLayer.objects.bulk_create([layer for _m, layer in layer_new])
-    for move in moves:
-        publish_on_commit(
-            StockMovePosted(
-                move_id=move.pk,
-                product_id=move.product_id,
-                quantity=move.quantity,
-                source_id=move.source_id,
-                destination_id=move.destination_id,
-                value=move.value,
-            )
+
+
+def _write_postgresql(
+    touched_quants: dict, touched_levels: dict, moves: list, now
+) -> None:
+    """`_write` in one statement (one round trip): the balance updates as
+    data-modifying CTEs of the moves' INSERT. The rows are already locked,
+    so the order of the updates does not matter."""
+    ops = connection.ops
+    dec = ops.adapt_decimalfield_value
+    ctes, params = [], []
+    quants = sorted_by_pk(touched_quants)
+    if quants:
+        rows = ", ".join(["(%s::numeric, %s::bigint)"] * len(quants))
+        ctes.append(
+            "q AS (UPDATE inventory_quant AS t SET quantity = v.quantity "
+            f"FROM (VALUES {rows}) AS v(quantity, id) WHERE t.id = v.id "
+            "RETURNING 1)"
         )
-    return moves
+        for q in quants:
+            params += [dec(q.quantity), q.pk]
+    levels = sorted_by_pk(touched_levels)
+    if levels:
+        rows = ", ".join(["(%s::numeric, %s::numeric, %s::bigint)"] * len(levels))
+        ctes.append(
+            "l AS (UPDATE inventory_stocklevel AS t SET on_hand = v.on_hand, "
+            f"value = v.value FROM (VALUES {rows}) AS v(on_hand, value, id) "
+            "WHERE t.id = v.id RETURNING 1)"
+        )
+        for lv in levels:
+            params += [dec(lv.quantity), dec(lv.value), lv.pk]
+    done_at = ops.adapt_datetimefield_value(now)
+    for move in moves:
+        params.extend(_move_params(move, done_at, ops))
+    sql = MOVE_INSERT_MANY % ", ".join([MOVE_ROW] * len(moves))
+    if ctes:
+        sql = "WITH " + ", ".join(ctes) + " " + sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = sorted(row[0] for row in cursor.fetchall())
+    for move, pk in zip(moves, ids, strict=True):
+        move.pk = move.id = pk
 
 
 _MOVE_FIELDS = [f.attname for f in StockMove._meta.concrete_fields]

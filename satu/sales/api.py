@@ -47,6 +47,12 @@ class LineIn(Schema):
     description: str = Field("", max_length=300)
 
 
+class OrderLineIn(LineIn):
+    delivery_date: date | None = Field(
+        None, description="This line's delivery date; empty: the order's."
+    )
+
+
 class LineOut(Schema):
     id: int
     position: int
@@ -106,6 +112,9 @@ class LineOut(Schema):
 class OrderLineOut(LineOut):
     shipped_quantity: str
     invoiced_quantity: str
+    delivery_date: date | None = Field(
+        description="The line's own delivery date; null: the order's."
+    )
 
     @staticmethod
     def resolve_shipped_quantity(obj) -> str:
@@ -212,6 +221,7 @@ class SendIn(VersionIn):
 class ToOrderIn(Schema):
     warehouse_id: Id | None = None
     contract_id: Id | None = None
+    delivery_date: date | None = None
 
 
 class QuoteFilters(Schema):
@@ -234,6 +244,16 @@ class OrderListOut(Schema):
     shipping_status: str
     invoice_status: str
     order_date: date
+    delivery_date: date | None = Field(
+        description="The promised delivery date (lines may have their own)."
+    )
+    next_delivery_date: date | None = Field(
+        description="Earliest delivery date of the lines still to ship."
+    )
+    late: bool = Field(
+        description="Confirmed or processing, goods not fully shipped and "
+        "next_delivery_date before today."
+    )
     currency: str
     external_id: str
     untaxed: str
@@ -302,23 +322,25 @@ class OrderOut(OrderListOut):
 
 class OrderIn(Schema):
     client_id: Id
-    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
     warehouse_id: Id | None = None
     currency: str | None = Field(None, min_length=3, max_length=3)
     contract_id: Id | None = None
     deal_id: Id | None = None
     external_id: str = Field("", max_length=100)
     order_date: date | None = None
+    delivery_date: date | None = None
     invoice_before_delivery: bool = False
     note: str = Field("", max_length=10000)
 
 
 class OrderPatch(Schema):
     version: int | None = Field(None, ge=1, le=2**31 - 1)
-    lines: list[LineIn] | None = Field(None, max_length=500)
+    lines: list[OrderLineIn] | None = Field(None, max_length=500)
     warehouse_id: Id | None = None
     note: str | None = Field(None, max_length=10000)
     invoice_before_delivery: bool | None = None
+    delivery_date: date | None = Field(None, description="null clears it.")
 
 
 class ConfirmIn(VersionIn):
@@ -404,6 +426,9 @@ class OrderFilters(Schema):
     segment: Id | None = None
     shipping_status: str = Field("", max_length=8)
     invoice_status: str = Field("", max_length=8)
+    late: bool | None = Field(
+        None, description="true: only late orders; false: the others."
+    )
 
 
 class AssortmentOut(Schema):
@@ -530,7 +555,8 @@ def post_quote_order(request, quote_id: int, payload: ToOrderIn | None = None):
 @router.get("/sales-orders", response=list[OrderListOut])
 @paginate
 def list_sales_orders(request, filters: Query[OrderFilters]):
-    """Orders, newest first; `segment` keeps the clients of a segment."""
+    """Orders, newest first; `segment` keeps the clients of a segment;
+    `late=true` keeps the late ones (see `late` on each order)."""
     data = filters.model_dump()
     data["segment_id"] = data.pop("segment")
     return queries.sales_order_list(actor=request.auth, **data)

@@ -1,7 +1,8 @@
 """Forms of the sales screens. Document lines are repeated inputs
 (`line_product`, `line_quantity`, `line_unit`, `line_price`,
-`line_discount`) parsed by `lines_from_post`; the service validates them
-and its errors (keyed `lines.<i>.<field>`) are shown per row."""
+`line_discount`, and on orders `line_delivery`) parsed by `lines_from_post`;
+the service validates them and its errors (keyed `lines.<i>.<field>`) are
+shown per row."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ from satu.core.web import apply_domain_error  # noqa: F401  (re-exported)
 from satu.parties import queries as parties_queries
 from satu.sales.models import Quote, SalesOrder
 
-LINE_FIELDS = ("product", "quantity", "unit", "price", "discount")
+LINE_FIELDS = ("product", "quantity", "unit", "price", "discount", "delivery")
 
 
 def lines_from_post(data) -> list[dict]:
@@ -33,6 +34,8 @@ def lines_from_post(data) -> list[dict]:
                 "unit": value["unit"].strip() or None,
                 "unit_price": value["price"].strip() or None,
                 "discount_percent": value["discount"].strip() or None,
+                # An order line's own delivery date (quotes have none).
+                "delivery_date": value["delivery"].strip() or None,
             }
         )
     return rows
@@ -64,6 +67,12 @@ class _ClientField(forms.ModelChoiceField):
 class OrderForm(forms.Form):
     client = _ClientField(label=_("Client"), queryset=None)
     warehouse = forms.ModelChoiceField(label=_("Warehouse"), queryset=None)
+    delivery_date = forms.DateField(
+        label=_("Delivery date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Promised to the client; a line may have its own."),
+    )
     currency = forms.CharField(
         label=_("Currency"), max_length=3, required=False, help_text=_("Default: ours.")
     )
@@ -122,12 +131,29 @@ class QuoteForm(forms.Form):
         self.fields["warehouse"].queryset = inventory_queries.warehouse_list()
 
 
+class _Flag(forms.CheckboxInput):
+    """A checkbox read from `?name=1` (also "true"/"on"); "0" is off."""
+
+    def value_from_datadict(self, data, files, name):
+        return str(data.get(name, "")).strip().lower() in ("1", "true", "on")
+
+
 class OrderFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     state = forms.ChoiceField(
         label=_("State"),
         required=False,
         choices=[("", _("All"))] + list(SalesOrder.State.choices),
+    )
+    late = forms.BooleanField(label=_("Late only"), required=False, widget=_Flag)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("", _("Newest first")),
+            ("delivery", _("Delivery date, earliest first")),
+            ("-delivery", _("Delivery date, latest first")),
+        ],
     )
     client = forms.IntegerField(required=False, widget=forms.HiddenInput)
     segment = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -260,6 +260,9 @@ class SalesOrder(Totals, TimeStampedModel):
         _("state"), max_length=12, choices=State.choices, default=State.DRAFT
     )
     order_date = models.DateField(_("date"))
+    # The delivery date promised to (or requested by) the client; a line may
+    # carry its own (empty: this one). See "Delivery dates" in the docs.
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     invoice_before_delivery = models.BooleanField(
         _("invoice before delivery"), default=False
@@ -303,6 +306,8 @@ class SalesOrder(Totals, TimeStampedModel):
         indexes = [
             models.Index(fields=["state", "order_date"]),
             models.Index(fields=["client", "state"]),
+            # The list's "late" filter and delivery-date sort.
+            models.Index(fields=["state", "delivery_date"]),
         ]
 
     def __str__(self) -> str:
@@ -316,9 +321,15 @@ class SalesOrderLine(DocumentLine):
     # Caches of the ledgers (in the line's unit), refreshed with the statuses.
     shipped_quantity = QuantityField(default=0)
     invoiced_quantity = QuantityField(default=0)
+    # Empty: the order's delivery date.
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
 
     class Meta(DocumentLine.Meta):
         verbose_name = _("sales order line")
+        indexes = [
+            # The "late" subquery: an order's lines by delivery date.
+            models.Index(fields=["order", "delivery_date"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="sales_order_line_qty_positive"

@@ -9,14 +9,32 @@ for; anything else answers NotFound.
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satu.core.errors import NotFound
 from satu.core.money import currency_precision, money_round
 from satu.parties.queries import clients_visible_to, company_default
-from satu.sales.models import AssortmentRule, Quote, QuoteLine, SalesOrder
+from satu.sales.models import (
+    AssortmentRule,
+    Quote,
+    QuoteLine,
+    SalesOrder,
+    SalesOrderLine,
+)
 
 ORDER_ORIGIN = "sales.order"
 ZERO = Decimal(0)
@@ -165,6 +183,52 @@ def sales_orders_visible_to(actor) -> QuerySet[SalesOrder]:
     return SalesOrder.objects.filter(client__in=clients_visible_to(actor))
 
 
+LATE_STATES = (SalesOrder.State.CONFIRMED, SalesOrder.State.PROCESSING)
+DELIVERY_SORTS = {"delivery": False, "-delivery": True}
+
+
+def _next_delivery_date() -> Subquery:
+    """The earliest delivery date (the line's, else the order's) of the
+    order's lines still to ship: goods and kits not fully shipped (service
+    lines are never shipped). NULL when none of them has a date."""
+    return Subquery(
+        SalesOrderLine.objects.filter(
+            order_id=OuterRef("pk"), shipped_quantity__lt=F("quantity")
+        )
+        .exclude(product__kind="service")
+        .annotate(
+            due=Coalesce(
+                "delivery_date", OuterRef("delivery_date"), output_field=DateField()
+            )
+        )
+        .filter(due__isnull=False)
+        .order_by("due")
+        .values("due")[:1],
+        output_field=DateField(),
+    )
+
+
+def with_delivery(qs: QuerySet[SalesOrder], today=None) -> QuerySet[SalesOrder]:
+    """Annotate orders (in the same query, no query per row) with
+    `next_delivery_date` (see `_next_delivery_date`), `delivery_due` (that,
+    else the order's delivery date: the list's column and sort) and
+    `late`: confirmed or processing, goods not fully shipped and
+    `next_delivery_date` before `today` (default: the local date)."""
+    today = today or timezone.localdate()
+    return qs.annotate(next_delivery_date=_next_delivery_date()).annotate(
+        delivery_due=Coalesce("next_delivery_date", "delivery_date"),
+        late=Case(
+            When(
+                Q(state__in=LATE_STATES, next_delivery_date__lt=today)
+                & ~Q(shipping_status=SalesOrder.Progress.FULL),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
 def sales_order_list(
     *,
     actor,
@@ -175,10 +239,17 @@ def sales_order_list(
     segment_id: int | None = None,
     shipping_status: str = "",
     invoice_status: str = "",
+    late: bool | None = None,
+    sort: str = "",
 ) -> QuerySet[SalesOrder]:
     """Orders, newest first; `search` matches the number, external id or
-    client name; `segment_id` keeps clients of a segment."""
-    qs = sales_orders_visible_to(actor).select_related("client", "warehouse")
+    client name; `segment_id` keeps clients of a segment; `late=True` keeps
+    the late ones (False: the others); `sort` "delivery" / "-delivery"
+    orders by `delivery_due` (orders without one last). Every order carries
+    the `with_delivery` annotations."""
+    qs = with_delivery(
+        sales_orders_visible_to(actor).select_related("client", "warehouse")
+    )
     text = search.strip()
     if text:
         qs = qs.filter(
@@ -200,12 +271,23 @@ def sales_order_list(
         qs = qs.filter(shipping_status=shipping_status)
     if invoice_status:
         qs = qs.filter(invoice_status=invoice_status)
+    if late is not None:
+        qs = qs.filter(late=bool(late))
+    if sort in DELIVERY_SORTS:
+        due = F("delivery_due")
+        due = (
+            due.desc(nulls_last=True)
+            if DELIVERY_SORTS[sort]
+            else due.asc(nulls_last=True)
+        )
+        return qs.order_by(due, "-id")
     return qs.order_by("-order_date", "-id")
 
 
 def sales_order_get(*, actor, order_id) -> SalesOrder:
+    """The order with the `with_delivery` annotations (`late`, ...)."""
     order = (
-        sales_orders_visible_to(actor)
+        with_delivery(sales_orders_visible_to(actor))
         .select_related(
             "client", "deal", "quote", "contract", "company", "warehouse", "created_by"
         )

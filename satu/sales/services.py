@@ -19,7 +19,7 @@ looked up from price lists (two queries a line without `unit_price`).
 
 import threading
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from django.conf import settings
@@ -507,6 +507,43 @@ def _date(value, errors, field) -> date | None:
         return None
 
 
+_UNSET = object()
+
+
+def _delivery_date(value, errors, field, order_date: date) -> date | None:
+    """A delivery date (date or ISO string, empty: none) not before the
+    order's date; errors keyed `field`."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if value is not None and not isinstance(value, date | str):
+        errors[field] = [_("Enter a date as YYYY-MM-DD.")]
+        return None
+    day = _date(value.strip() if isinstance(value, str) else value, errors, field)
+    if day is not None and order_date is not None and day < order_date:
+        errors[field] = [
+            _("The delivery date cannot be before the order date (%(date)s).")
+            % {"date": order_date.isoformat()}
+        ]
+        return None
+    return day
+
+
+def _line_delivery_dates(lines, errors, order_date: date) -> list[date | None]:
+    """Each line's own delivery date (`lines.<i>.delivery_date`), None when
+    it has none (the order's applies). Malformed rows are left to
+    build_lines."""
+    if not isinstance(lines, list | tuple):
+        return []
+    return [
+        _delivery_date(
+            row.get("delivery_date"), errors, f"lines.{i}.delivery_date", order_date
+        )
+        if isinstance(row, dict)
+        else None
+        for i, row in enumerate(lines)
+    ]
+
+
 def _client(actor, client_id):
     """The visible client with its groups (for prices and the assortment);
     `parties_queries.client_get` without the joins a document does not use.
@@ -839,10 +876,13 @@ def quotes_expire(today: date | None = None) -> int:
 
 
 @transaction.atomic
-def quote_to_order(*, actor, quote_id, warehouse_id=None, contract_id=None):
+def quote_to_order(
+    *, actor, quote_id, warehouse_id=None, contract_id=None, delivery_date=None
+):
     """Make a draft sales order of an accepted quote (its lines, prices,
-    discounts and deal). Locks the quote. Raises BadState (not accepted, or
-    an order already exists)."""
+    discounts and deal). Quotes carry no delivery date: `delivery_date`
+    sets the order's. Locks the quote. Raises BadState (not accepted, or
+    an order already exists), ValidationFailed."""
     _begin(actor, "sales.add_salesorder")
     quote = _locked_quote(actor, quote_id)
     if quote.state != Quote.State.ACCEPTED:
@@ -869,6 +909,7 @@ def quote_to_order(*, actor, quote_id, warehouse_id=None, contract_id=None):
         contract_id=contract_id,
         deal_id=quote.deal_id,
         quote_id=quote.pk,
+        delivery_date=delivery_date,
     )
 
 
@@ -925,10 +966,13 @@ def sales_order_create(
     order_date=None,
     invoice_before_delivery: bool = False,
     note: str = "",
+    delivery_date=None,
 ) -> SalesOrder:
     """Create a draft sales order (numbered SO-<year>-NNNN). The currency
     defaults to the contract's, else the deal's, else our company's; a
-    contract in another currency raises CurrencyMismatch. With an
+    contract in another currency raises CurrencyMismatch. `delivery_date`
+    (and a line's `delivery_date`, empty: the order's) is the promised
+    date, a date or ISO string not before the order date. With an
     `external_id` that already exists the existing order is returned
     unchanged (`order.created` is False) — also when two calls race (the
     unique constraint decides). Raises ValidationFailed, InvalidPrice,
@@ -966,6 +1010,8 @@ def sales_order_create(
             fields={"currency": [CurrencyMismatch.default_message]},
         )
     on = _date(order_date, errors, "order_date") or timezone.localdate()
+    due = _delivery_date(delivery_date, errors, "delivery_date", on)
+    line_dates = _line_delivery_dates(lines, errors, on)
     wh = _warehouse_id(warehouse_id, errors, required=True)
     if len(str(note or "")) > 10000:
         errors["note"] = [_("At most %(n)d characters.") % {"n": 10000}]
@@ -992,6 +1038,7 @@ def sales_order_create(
         warehouse_id=wh,
         currency=currency,
         order_date=on,
+        delivery_date=due,
         external_id=external_id,
         invoice_before_delivery=bool(invoice_before_delivery),
         note=str(note or "").strip(),
@@ -1017,7 +1064,10 @@ def sales_order_create(
         existing.created = False
         return existing
     SalesOrderLine.objects.bulk_create(
-        [SalesOrderLine(order=order, **b.fields(p)) for p, b in enumerate(built, 1)]
+        [
+            SalesOrderLine(order=order, delivery_date=day, **b.fields(p))
+            for p, (b, day) in enumerate(zip(built, line_dates, strict=True), 1)
+        ]
     )
     audit.record(actor=actor, subject=order, action="created")
     _order_timeline(actor, order, "sales.order_created")
@@ -1049,16 +1099,47 @@ def sales_order_update(
     warehouse_id=None,
     note: str | None = None,
     invoice_before_delivery: bool | None = None,
+    delivery_date=_UNSET,
 ) -> SalesOrder:
-    """Change a draft order (lines are replaced when given). Locks the
-    order. Raises BadState (not a draft), VersionConflict, ValidationFailed."""
+    """Change a draft order (lines are replaced when given, with their own
+    `delivery_date`s). `delivery_date`: a date or ISO string, None or ""
+    clears it; not given leaves it. A confirmed or processing order can
+    still be rescheduled: its `delivery_date` and `note` change, nothing
+    else. Locks the order. Raises BadState (not a draft, or not open for a
+    reschedule), VersionConflict, ValidationFailed."""
     _begin(actor, "sales.change_salesorder")
     order = _locked_order(actor, order_id, version)
-    if order.state != SalesOrder.State.DRAFT:
-        raise BadState(_("Only a draft order can be changed."))
-    fields = ["warehouse_id", "note", "total", "invoice_before_delivery"]
+    reschedule = (
+        order.state in OPEN_ORDER_STATES
+        and lines is None
+        and warehouse_id is None
+        and invoice_before_delivery is None
+    )
+    if order.state != SalesOrder.State.DRAFT and not reschedule:
+        raise BadState(
+            _(
+                "Only a draft order can be changed; a confirmed order can only "
+                "get another delivery date or note."
+            )
+        )
+    fields = [
+        "warehouse_id",
+        "note",
+        "total",
+        "invoice_before_delivery",
+        "delivery_date",
+    ]
     before = audit.snapshot(order, fields)
     errors: dict = {}
+    if delivery_date is not _UNSET:
+        order.delivery_date = _delivery_date(
+            delivery_date, errors, "delivery_date", order.order_date
+        )
+    line_dates = (
+        _line_delivery_dates(lines, errors, order.order_date)
+        if lines is not None
+        else []
+    )
     if warehouse_id is not None:
         order.warehouse_id = _warehouse_id(warehouse_id, errors, required=True)
     if note is not None:
@@ -1078,7 +1159,10 @@ def sales_order_update(
         )
         SalesOrderLine.objects.filter(order=order).delete()
         SalesOrderLine.objects.bulk_create(
-            [SalesOrderLine(order=order, **b.fields(p)) for p, b in enumerate(built, 1)]
+            [
+                SalesOrderLine(order=order, delivery_date=day, **b.fields(p))
+                for p, (b, day) in enumerate(zip(built, line_dates, strict=True), 1)
+            ]
         )
         _totals(order, built)
     order.version += 1
@@ -1589,6 +1673,15 @@ def sales_order_ship(
         if pk in lots:
             row["lot_code"] = lots[pk]
         rows.append(row)
+    # The warehouse sees the earliest promised date of what it ships.
+    scheduled = min(
+        (
+            by_id[pk].delivery_date or order.delivery_date
+            for pk in wanted
+            if by_id[pk].delivery_date or order.delivery_date
+        ),
+        default=None,
+    )
     # Errors propagate (the order's transaction rolls back): no savepoint of
     # inventory's own is needed.
     with inventory_services.joined():
@@ -1601,6 +1694,7 @@ def sales_order_ship(
             origin_id=order.pk,
             client_id=order.client_id,
             reference=order.number,
+            scheduled_date=scheduled,
             done=one_step,
         )
     if one_step:

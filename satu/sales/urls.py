@@ -25,6 +25,11 @@ urlpatterns = [
         name="sales_order_confirm",
     ),
     path(
+        "sales-orders/<int:pk>/reschedule/",
+        views.sales_order_reschedule,
+        name="sales_order_reschedule",
+    ),
+    path(
         "sales-orders/<int:pk>/ship/", views.sales_order_ship, name="sales_order_ship"
     ),
     path(

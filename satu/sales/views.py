@@ -68,11 +68,16 @@ def _error_text(exc: DomainError) -> list[str]:
     return texts
 
 
-def _editor_context(rows=None, errors=None):
+def _editor_context(rows=None, errors=None, *, line_dates=False):
+    """The line editor; `line_dates`: order lines, with a delivery date."""
     rows = rows if rows is not None else []
     shown = line_rows_for_display(rows, errors or {})
     shown += [{"errors": []} for _i in range(max(0, BLANK_ROWS - len(rows)))]
-    return {"rows": shown, "products": list(product_choices()[:2000])}
+    return {
+        "rows": shown,
+        "products": list(product_choices()[:2000]),
+        "line_dates": line_dates,
+    }
 
 
 # ------------------------------------------------------------------ line editor
@@ -85,7 +90,11 @@ def line_row(request):
     return render(
         request,
         "sales/_line_row.html",
-        {"row": {"errors": []}, "products": list(product_choices()[:2000])},
+        {
+            "row": {"errors": []},
+            "products": list(product_choices()[:2000]),
+            "line_dates": request.GET.get("dates") == "1",
+        },
     )
 
 
@@ -147,15 +156,25 @@ def sales_order_list(request):
                 state=data.get("state") or "",
                 client_id=data.get("client"),
                 segment_id=data.get("segment"),
+                late=True if data.get("late") else None,
+                sort=data.get("sort") or "",
             ),
         )
     else:
         status = 422
+    params = request.GET.copy()
+    for name in ("page", "sort"):
+        params.pop(name, None)
     return _partial(
         request,
         "sales/order_list.html",
         "results",
-        {"form": form, "page": page},
+        {
+            "form": form,
+            "page": page,
+            "sort": request.GET.get("sort", ""),
+            "sort_query": params.urlencode(),
+        },
         target="order-results",
         status=status,
     )
@@ -182,6 +201,7 @@ def sales_order_create(request):
                     currency=data.get("currency") or None,
                     invoice_before_delivery=data.get("invoice_before_delivery"),
                     note=data.get("note") or "",
+                    delivery_date=data.get("delivery_date"),
                     lines=rows,
                 )
             except DomainError as exc:
@@ -199,7 +219,7 @@ def sales_order_create(request):
     return render(
         request,
         "sales/order_form.html",
-        {"form": form, **_editor_context(rows, errors)},
+        {"form": form, **_editor_context(rows, errors, line_dates=True)},
         status=status,
     )
 
@@ -213,6 +233,9 @@ def _rows_of(lines) -> list[dict]:
             "unit_price": str(line.unit_price.normalize()),
             "discount_percent": str(line.discount_percent.normalize())
             if line.discount_percent
+            else "",
+            "delivery_date": line.delivery_date.isoformat()
+            if line.delivery_date
             else "",
         }
         for line in lines
@@ -230,6 +253,7 @@ def sales_order_edit(request, pk: int):
         "currency": order.currency,
         "invoice_before_delivery": order.invoice_before_delivery,
         "note": order.note,
+        "delivery_date": order.delivery_date,
     }
     form = OrderForm(
         request.POST if request.method == "POST" else None,
@@ -251,6 +275,7 @@ def sales_order_edit(request, pk: int):
                     warehouse_id=data["warehouse"].pk,
                     note=data.get("note") or "",
                     invoice_before_delivery=data.get("invoice_before_delivery"),
+                    delivery_date=data.get("delivery_date"),
                     lines=rows,
                 )
             except DomainError as exc:
@@ -266,7 +291,11 @@ def sales_order_edit(request, pk: int):
     return render(
         request,
         "sales/order_form.html",
-        {"form": form, "order": order, **_editor_context(rows, errors)},
+        {
+            "form": form,
+            "order": order,
+            **_editor_context(rows, errors, line_dates=True),
+        },
         status=status,
     )
 
@@ -276,13 +305,22 @@ def _order_context(request, order, **extra):
     availability = queries.sales_order_availability(order=order, lines=lines)
     from satu.inventory import queries as inventory_queries
 
+    today = timezone.localdate()
+    open_order = order.state in queries.LATE_STATES
     rows = []
     for line in lines:
+        due = line.delivery_date or order.delivery_date
         rows.append(
             {
                 "line": line,
                 "availability": availability.get(line.pk),
                 "left_to_ship": max(line.quantity - line.shipped_quantity, Decimal(0)),
+                "delivery_date": due,
+                "late": open_order
+                and due is not None
+                and due < today
+                and line.product.kind != "service"
+                and line.shipped_quantity < line.quantity,
             }
         )
     return {
@@ -345,6 +383,22 @@ def sales_order_confirm(request, pk: int):
             without_reservation=request.POST.get("without_reservation") == "1",
         ),
         _("Order confirmed."),
+    )
+
+
+@require_POST
+def sales_order_reschedule(request, pk: int):
+    """Another delivery date for a confirmed order (empty clears it)."""
+    return _order_action(
+        request,
+        pk,
+        lambda order: services.sales_order_update(
+            actor=request.user,
+            order_id=order.pk,
+            version=_version(request),
+            delivery_date=request.POST.get("delivery_date", "").strip(),
+        ),
+        _("Delivery date changed."),
     )
 
 

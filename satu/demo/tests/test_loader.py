@@ -191,6 +191,18 @@ def test_orders_go_through_every_step(demo):
     assert (dates.last() - dates.first()).days > 180
 
 
+def test_orders_have_delivery_dates_and_some_are_late(demo):
+    from django.db.models import F
+
+    from satu.sales import queries as sales_queries
+
+    orders = sales_queries.with_delivery(SalesOrder.objects.all())
+    dated = orders.exclude(delivery_date=None)
+    assert dated.count() >= orders.count() // 2
+    assert not dated.filter(delivery_date__lt=F("order_date")).exists()
+    assert orders.filter(late=True).exists()  # some open orders are overdue
+
+
 def test_invoices_and_payments_leave_paid_partly_paid_and_open_debts(demo):
     invoices = Invoice.objects.filter(kind="customer_invoice")
     states = set(invoices.values_list("state", flat=True))

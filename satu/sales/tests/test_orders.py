@@ -256,4 +256,7 @@ def test_service_queries_fixed_for_five_lines(manager, keeper, world):
     print("queries create/confirm/ship/invoice, 5 lines:", five, "1 line:", one)
     # No step makes a query per line: inventory writes its stock rows with
     # one statement per table (executemany / multi-row insert).
-    assert five == one == [17, 13, 32, 19]
+    # PostgreSQL: inventory locks both balances in one statement and writes
+    # them with the moves in another (3 fewer when shipping).
+    ship = 29 if connection.vendor == "postgresql" else 32
+    assert five == one == [17, 13, ship, 19]
