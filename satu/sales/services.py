@@ -1173,7 +1173,37 @@ def sales_order_update(
         action="updated",
         changes=audit.diff(before, audit.snapshot(order, fields)),
     )
+    if reschedule and delivery_date is not _UNSET:
+        _reschedule_deliveries(actor, order)
     return order
+
+
+def _reschedule_deliveries(actor, order: SalesOrder) -> None:
+    """Open (not yet moved) deliveries of a rescheduled order take the
+    earliest delivery date of the lines they carry (the line's, else the
+    order's), through inventory's transfer_update (audited there)."""
+    dates = {
+        pk: day or order.delivery_date
+        for pk, day in order.lines.values_list("pk", "delivery_date")
+    }
+    open_deliveries = inventory_queries.transfer_list(
+        origin_type=ORDER_ORIGIN, origin_id=order.pk
+    ).filter(kind="delivery", state__in=("confirmed", "picked", "packed"))
+    for transfer in open_deliveries.prefetch_related("lines"):
+        days = [
+            dates.get(line.origin_line_id)
+            for line in transfer.lines.all()
+            if dates.get(line.origin_line_id)
+        ]
+        scheduled = min(days) if days else None
+        if scheduled != transfer.scheduled_date:
+            with inventory_services.joined():
+                inventory_services.transfer_update(
+                    actor=actor,
+                    transfer_id=transfer.pk,
+                    version=transfer.version,
+                    scheduled_date=scheduled,
+                )
 
 
 def _credit_check(actor, order: SalesOrder, override_reason: str) -> None:

@@ -675,3 +675,26 @@ def test_confirmed_order_can_be_rescheduled_but_not_otherwise_changed(
     assert response.status_code == 422
     order.refresh_from_db()
     assert order.delivery_date == even_later
+
+
+def test_rescheduling_moves_the_open_delivery(manager, world):
+    order = make_order(manager, world, delivery_date=date.today())
+    services.sales_order_confirm(actor=manager, order_id=order.pk)
+    delivery = services.sales_order_ship(
+        actor=manager, order_id=order.pk, one_step=False
+    )
+    assert delivery.scheduled_date == date.today()
+    later = date.today() + timedelta(days=3)
+    services.sales_order_update(actor=manager, order_id=order.pk, delivery_date=later)
+    delivery.refresh_from_db()
+    assert delivery.scheduled_date == later
+    # A line with a date of its own keeps the delivery on the earliest one.
+    line = order.lines.order_by("pk").first()
+    SalesOrderLine.objects.filter(pk=line.pk).update(
+        delivery_date=date.today() + timedelta(days=1)
+    )
+    services.sales_order_update(
+        actor=manager, order_id=order.pk, delivery_date=later + timedelta(days=4)
+    )
+    delivery.refresh_from_db()
+    assert delivery.scheduled_date == date.today() + timedelta(days=1)
