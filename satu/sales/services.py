@@ -1322,18 +1322,16 @@ def _per_line(by_product: dict, kits: dict) -> dict[int, Decimal]:
     return result
 
 
+def _moved_by_product(order: SalesOrder) -> dict[tuple, Decimal]:
+    """Delivered base quantity per (line id, product id): one query."""
+    return inventory_queries.moved_by_product(
+        origin_type=ORDER_ORIGIN, origin_id=order.pk
+    )
+
+
 def _moved(order: SalesOrder, kits: dict) -> dict[int, Decimal]:
     """Delivered base quantity per line (kit lines in kits): one query."""
-    if not kits:
-        return inventory_queries.moved_quantities(
-            origin_type=ORDER_ORIGIN, origin_id=order.pk
-        )
-    return _per_line(
-        inventory_queries.moved_by_product(
-            origin_type=ORDER_ORIGIN, origin_id=order.pk
-        ),
-        kits,
-    )
+    return _per_line(_moved_by_product(order), kits)
 
 
 def _components_rows(line, qty_base: Decimal, kits: dict) -> list[dict]:
@@ -1605,16 +1603,7 @@ def sales_order_ship(
     if errors:
         raise ValidationFailed(fields=errors)
     # Per (line, product): a kit line's components are counted one by one.
-    moved_bp = (
-        inventory_queries.moved_by_product(origin_type=ORDER_ORIGIN, origin_id=order.pk)
-        if kits
-        else {
-            (pk, by_id[pk].product_id if pk in by_id else None): q
-            for pk, q in inventory_queries.moved_quantities(
-                origin_type=ORDER_ORIGIN, origin_id=order.pk
-            ).items()
-        }
-    )
+    moved_bp = _moved_by_product(order)
     covered_bp = _added(moved_bp, _pending_deliveries(order))
     moved = _per_line(moved_bp, kits)
     covered = _per_line(covered_bp, kits)  # shipped or on its way
