@@ -29,6 +29,7 @@ from satu.core import custom_fields
 from satu.core.errors import DomainError, NotFound, ValidationFailed
 from satu.core.fields import QUANTITY_PLACES
 from satu.core.money import currency_valid, money_round
+from satu.core.prepared import prepared
 
 MAX_QUANTITY = Decimal("1e14")
 
@@ -180,6 +181,29 @@ def product_price_items(*, actor, product: Product) -> list[PriceListItem]:
 
 
 # ---------------------------------------------------------------- conversion
+
+
+_PRODUCTS = prepared(
+    lambda ids: Product.objects.filter(pk__in=ids).select_related("base_unit")
+)
+_PRODUCT_UNITS = prepared(
+    lambda ids: ProductUnit.objects.filter(product_id__in=ids).select_related("unit")
+)
+
+
+def products_with_units(ids) -> dict[int, Product]:
+    """{id: product} with the base unit and the `units` conversions loaded
+    (as `prefetch_related("units")`), in two short statements — for
+    documents that price, convert and check their lines. Unknown ids are
+    missing from the answer."""
+    products = {p.pk: p for p in _PRODUCTS.all(ids=ids)}
+    units: dict[int, list] = {pk: [] for pk in products}
+    if products:
+        for pu in _PRODUCT_UNITS.all(ids=list(products)):
+            units[pu.product_id].append(pu)
+    for pk, product in products.items():
+        product._prefetched_objects_cache = {"units": units[pk]}
+    return products
 
 
 def unit_factors(product: Product) -> dict[str, Fraction]:
@@ -421,6 +445,22 @@ def _best_price(product, qty, unit, items, on_date, currency) -> PriceQuote:
     )
 
 
+def _price_items(product_ids, group_ids, on_date, currency, price_list_id):
+    lists = _applicable_lists(group_ids=group_ids, on_date=on_date, currency=currency)
+    if price_list_id is not None:
+        lists = PriceList.objects.filter(
+            Q(pk__in=lists) | Q(pk=price_list_id, currency=currency)
+        )
+    return (
+        PriceListItem.objects.filter(product_id__in=product_ids, price_list__in=lists)
+        .select_related("price_list", "unit")
+        .order_by("id")
+    )
+
+
+_PRICE_ITEMS = prepared(_price_items)
+
+
 def client_group_ids(client) -> list[int]:
     """Ids of the client's groups: from its prefetched `groups` when the
     caller loaded them (no query), else one query."""
@@ -450,19 +490,12 @@ def prices_for(
     by_product: dict[int, list] = {}
     product_ids = {product.pk for product, _q, _u in requests}
     if product_ids:
-        lists = _applicable_lists(
-            group_ids=group_ids, on_date=on_date, currency=currency
-        )
-        if price_list_id is not None:
-            lists = PriceList.objects.filter(
-                Q(pk__in=lists) | Q(pk=price_list_id, currency=currency)
-            )
-        for item in (
-            PriceListItem.objects.filter(
-                product_id__in=product_ids, price_list__in=lists
-            )
-            .select_related("price_list", "unit")
-            .order_by("id")
+        for item in _PRICE_ITEMS.all(
+            product_ids=sorted(product_ids),
+            group_ids=sorted(group_ids),
+            on_date=on_date,
+            currency=currency,
+            price_list_id=price_list_id,
         ):
             by_product.setdefault(item.product_id, []).append(item)
         if price_list_id is not None:

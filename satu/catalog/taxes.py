@@ -27,6 +27,7 @@ from django.db.models import Q
 
 from satu.catalog.models import Category, Product, TaxRule
 from satu.core.money import money_round
+from satu.core.prepared import prepared
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -54,16 +55,18 @@ class AppliedTax:
         return cls(rule_id=None, name="", rate=ZERO, inclusive=False)
 
 
+_RULES = prepared(
+    lambda on, kind: TaxRule.objects.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=on),
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+        is_active=True,
+        applies_to__in=["both", kind],
+    ).order_by("-id")
+)
+
+
 def _rules(on: date, kind: str) -> list[TaxRule]:
-    applies = ["both", kind]
-    return list(
-        TaxRule.objects.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=on),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=on),
-            is_active=True,
-            applies_to__in=applies,
-        ).order_by("-id")
-    )
+    return _RULES.all(on=on, kind=kind)
 
 
 def taxes_for(

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from satu.core import prepared
 from satu.core.models import AuditEntry
 
 # Human labels of audit actions; domains add theirs with register_action.
@@ -69,7 +70,7 @@ def diff(before: dict, after: dict) -> dict:
 
 def record(*, actor, subject: models.Model, action: str, changes: dict | None = None):
     """Append an audit entry for `subject`. Call inside the writing transaction."""
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         actor=actor if actor is not None and actor.pk else None,
         action=action,
         content_type=ContentType.objects.get_for_model(subject),
@@ -77,6 +78,8 @@ def record(*, actor, subject: models.Model, action: str, changes: dict | None = 
         object_repr=str(subject)[:255],
         changes=_plain(changes or {}),
     )
+    prepared.insert([entry])
+    return entry
 
 
 def entries_for(subject: models.Model):

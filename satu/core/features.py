@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from satu.core import txcache
 from satu.core.errors import FeatureDisabled, NotFound
 from satu.core.models import FeatureToggle
+from satu.core.prepared import prepared
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,11 @@ post_save.connect(_forget, sender=FeatureToggle, dispatch_uid="satu.features.sav
 post_delete.connect(_forget, sender=FeatureToggle, dispatch_uid="satu.features.del")
 
 
+_STORED = prepared(lambda: FeatureToggle.objects.values_list("code", "enabled"))
+
+
 def _read_map() -> dict[str, bool]:
-    stored = dict(FeatureToggle.objects.values_list("code", "enabled"))
+    stored = dict(_STORED.all())
     own = {code: stored.get(code, f.default) for code, f in _registry.items()}
 
     def effective(code: str) -> bool:

@@ -5,7 +5,16 @@ import difflib
 import re
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,11 +22,13 @@ from django.utils.translation import gettext as _
 from satu.core import custom_fields
 from satu.core.errors import NotFound
 from satu.core.models import User
+from satu.core.prepared import prepared
 from satu.parties.models import (
     Channel,
     Client,
     ClientCounterparty,
     ClientGroup,
+    Company,
     Contact,
     ContactMethod,
     ContactRole,
@@ -77,6 +88,22 @@ def clients_visible_to(actor) -> QuerySet[Client]:
     if sees_all_clients(actor):
         return qs
     return qs.filter(owner=actor)
+
+
+def client_scope(actor) -> int | None | bool:
+    """The record rule of `clients_visible_to` as a value, for prepared
+    queries (`satu.core.prepared`): None — every client; an id — only the
+    clients that user owns; False — none."""
+    if actor is None or not actor.is_active:
+        return False
+    if sees_all_clients(actor):
+        return None
+    return actor.pk
+
+
+def scoped(filters: dict, scope, owner_path: str = "owner_id") -> dict:
+    """`filters` plus the owner condition of a `client_scope` (not False)."""
+    return filters if scope is None else {**filters, owner_path: scope}
 
 
 def client_list(
@@ -463,13 +490,16 @@ def timeline_kind_label(kind: str):
 # ---------------------------------------------------------------- companies
 
 
+_COMPANY_DEFAULT = prepared(
+    lambda: Company.objects.order_by(
+        Case(When(is_default=True, then=0), default=1), "pk"
+    )
+)
+
+
 def company_default():
     """Our default legal entity (seller on documents), or None before setup."""
-    from satu.parties.models import Company
-
-    return Company.objects.filter(is_default=True).first() or (
-        Company.objects.order_by("pk").first()
-    )
+    return _COMPANY_DEFAULT.first()
 
 
 def company_list():

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from satu.core import audit, custom_fields, features
+from satu.core import audit, custom_fields, features, prepared
 from satu.core.errors import (
     NotFound,
     PermissionDenied,
@@ -217,7 +217,7 @@ def timeline_record(
     data: dict | None = None,
 ) -> TimelineEntry:
     """Append an event to a client's timeline (call inside your transaction)."""
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry(
         client_id=client_id,
         kind=kind,
         summary=str(summary)[:500],
@@ -228,6 +228,8 @@ def timeline_record(
         at=at or timezone.now(),
         data=data or {},
     )
+    prepared.insert([entry])
+    return entry
 
 
 # ---------------------------------------------------------------- clients

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from satu.core.errors import NotFound
 from satu.core.money import currency_precision, money_round
-from satu.parties.queries import clients_visible_to, company_default
+from satu.parties.queries import client_scope, clients_visible_to, company_default
 from satu.sales.models import (
     AssortmentRule,
     Quote,
@@ -181,6 +181,19 @@ def sales_orders_visible_to(actor) -> QuerySet[SalesOrder]:
     ):
         return SalesOrder.objects.none()
     return SalesOrder.objects.filter(client__in=clients_visible_to(actor))
+
+
+def sales_order_scope(actor) -> int | None | bool:
+    """`sales_orders_visible_to` as a value for prepared queries: False —
+    none, None — all, an id — the orders of that user's clients (filter
+    with `parties.queries.scoped(..., "client__owner_id")`)."""
+    if (
+        actor is None
+        or not actor.is_active
+        or not actor.has_perm("sales.view_salesorder")
+    ):
+        return False
+    return client_scope(actor)
 
 
 LATE_STATES = (SalesOrder.State.CONFIRMED, SalesOrder.State.PROCESSING)

@@ -27,14 +27,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satu.catalog import queries as catalog_queries
 from satu.catalog import taxes as catalog_taxes
-from satu.catalog.models import Category, Product, ProductUnit
+from satu.catalog.models import Category, Product
 from satu.core import audit, features, numbering
 from satu.core.errors import (
     DomainError,
@@ -45,11 +44,13 @@ from satu.core.errors import (
 )
 from satu.core.events import publish_on_commit
 from satu.core.money import currency_precision, fits_currency, money_round
+from satu.core.prepared import insert, prepared, update
 from satu.inventory import queries as inventory_queries
 from satu.inventory import services as inventory_services
 from satu.inventory.errors import LotRequired
 from satu.parties import queries as parties_queries
 from satu.parties import services as parties_services
+from satu.parties.models import Client, ClientGroup
 from satu.sales import locks
 from satu.sales.errors import (
     BadState,
@@ -140,16 +141,19 @@ def _money_text(amount: Decimal, currency: str) -> str:
 # ------------------------------------------------------------------ assortment
 
 
+_ASSORTMENT = prepared(
+    lambda: AssortmentRule.objects.filter(is_active=True).values_list(
+        "product_id", "category_id", "warehouse_id", "client_group_id"
+    )
+)
+
+
 def assortment_check(*, client, warehouse_id, products) -> dict[int, str]:
     """{product_id: warning} for the products no active assortment rule
     offers in `warehouse_id` to `client`'s groups. No active rule at all
     means the assortment is not in use: nothing warns. Two to four queries
     whatever the number of products."""
-    rules = list(
-        AssortmentRule.objects.filter(is_active=True).values_list(
-            "product_id", "category_id", "warehouse_id", "client_group_id"
-        )
-    )
+    rules = _ASSORTMENT.all()
     if not rules:
         return {}
     group_ids = set()
@@ -331,14 +335,7 @@ def build_lines(
         except (TypeError, ValueError, AttributeError):
             errors[f"lines.{i}.product_id"] = [_("Choose a product.")]
             ids.append(None)
-    products = {
-        p.pk: p
-        for p in Product.objects.filter(pk__in=[i for i in ids if i])
-        .select_related("base_unit")
-        .prefetch_related(
-            Prefetch("units", queryset=ProductUnit.objects.select_related("unit"))
-        )
-    }
+    products = catalog_queries.products_with_units([i for i in ids if i])
     price_error = None
     cleaned = []
     for i, row in enumerate(lines):
@@ -552,15 +549,21 @@ def _client(actor, client_id):
         pk = int(client_id)
     except (TypeError, ValueError):
         raise NotFound(_("Client not found.")) from None
-    client = (
-        parties_queries.clients_visible_to(actor)
-        .prefetch_related("groups")
-        .filter(pk=pk)
-        .first()
-    )
+    scope = parties_queries.client_scope(actor)
+    client = None if scope is False else _CLIENT.first(pk=pk, scope=scope)
     if client is None:
         raise NotFound(_("Client not found."))
+    # As prefetch_related("groups") would (catalog.queries.client_group_ids).
+    client._prefetched_objects_cache = {"groups": _CLIENT_GROUPS.all(client_id=pk)}
     return client
+
+
+_CLIENT = prepared(
+    lambda pk, scope: Client.objects.filter(**parties_queries.scoped({"pk": pk}, scope))
+)
+_CLIENT_GROUPS = prepared(
+    lambda client_id: ClientGroup.objects.filter(clients__pk=client_id)
+)
 
 
 def _deal(actor, deal_id):
@@ -1052,7 +1055,7 @@ def sales_order_create(
         with transaction.atomic(savepoint=bool(external_id)):
             n = numbering.next_number("sales.order", on.year)
             order.number = numbering.formatted("SO", on.year, n)
-            order.save()
+            insert([order])
     except IntegrityError:
         existing = (
             SalesOrder.objects.filter(external_id=external_id).first()
@@ -1063,7 +1066,7 @@ def sales_order_create(
             raise
         existing.created = False
         return existing
-    SalesOrderLine.objects.bulk_create(
+    insert(
         [
             SalesOrderLine(order=order, delivery_date=day, **b.fields(p))
             for p, (b, day) in enumerate(zip(built, line_dates, strict=True), 1)
@@ -1075,18 +1078,40 @@ def sales_order_create(
     return order
 
 
+_ORDER_FOR_UPDATE = prepared(
+    lambda pk, scope: locks.sales_orders_for_update(
+        SalesOrder.objects.filter(
+            **parties_queries.scoped({"pk": pk}, scope, "client__owner_id")
+        )
+    )
+)
+_ORDER_LINES = prepared(
+    lambda order_id: SalesOrderLine.objects.filter(order_id=order_id).select_related(
+        "product"
+    )
+)
+
+
 def _locked_order(actor, order_id, version=None) -> SalesOrder:
     from satu.sales import queries
 
-    order = locks.sales_orders_for_update(
-        queries.sales_orders_visible_to(actor).filter(
-            pk=_pk(order_id, _("Sales order not found."))
-        )
-    ).first()
+    pk = _pk(order_id, _("Sales order not found."))
+    scope = queries.sales_order_scope(actor)
+    order = None if scope is False else _ORDER_FOR_UPDATE.first(pk=pk, scope=scope)
     if order is None:
         raise NotFound(_("Sales order not found."))
     _check_version(order, version)
     return order
+
+
+def _order_lines(order: SalesOrder) -> list[SalesOrderLine]:
+    """The order's lines with their products (as `order.lines`, with
+    `line.order` set)."""
+    lines = _ORDER_LINES.all(order_id=order.pk)
+    cache = SalesOrderLine.order.field.set_cached_value
+    for line in lines:
+        cache(line, order)
+    return lines
 
 
 @transaction.atomic
@@ -1370,7 +1395,7 @@ def sales_order_confirm(
             % {"state": order.get_state_display()}
         )
     _credit_check(actor, order, override_reason)
-    lines = list(order.lines.select_related("product"))
+    lines = _order_lines(order)
     if not without_reservation:
         kits = _kits(lines)
         wanted = [
@@ -1393,15 +1418,16 @@ def sales_order_confirm(
     order.without_reservation = bool(without_reservation)
     order.confirmed_at = timezone.now()
     order.version += 1
-    order.save(
-        update_fields=[
+    update(
+        order,
+        [
             "state",
             "without_reservation",
             "confirmed_at",
             "credit_override_reason",
             "version",
             "updated_at",
-        ]
+        ],
     )
     audit.record(
         actor=actor,
@@ -1554,15 +1580,16 @@ def _refresh(
         ):
             order.state = SalesOrder.State.PROCESSING
     order.version += 1
-    order.save(
-        update_fields=[
+    update(
+        order,
+        [
             "shipping_status",
             "invoice_status",
             "invoiced_amount",
             "state",
             "version",
             "updated_at",
-        ]
+        ],
     )
 
 
@@ -1595,7 +1622,7 @@ def sales_order_ship(
             _("Only a confirmed order can be shipped (this one is %(state)s).")
             % {"state": order.get_state_display()}
         )
-    lines = list(order.lines.select_related("product"))
+    lines = _order_lines(order)
     kits = _kits(lines)
     by_id = {line.pk: line for line in lines if _stocked(line, kits)}
     errors: dict = {}
@@ -1776,7 +1803,7 @@ def sales_order_refresh(*, order_id) -> None:
         ).first()
         if order is None or order.state not in OPEN_ORDER_STATES:
             return
-        _refresh(order, list(order.lines.select_related("product")))
+        _refresh(order, _order_lines(order))
 
 
 @transaction.atomic
@@ -1797,7 +1824,7 @@ def sales_order_invoice(
             _("Only a confirmed order can be invoiced (this one is %(state)s).")
             % {"state": order.get_state_display()}
         )
-    lines = list(order.lines.select_related("product"))
+    lines = _order_lines(order)
     by_id = {line.pk: line for line in lines}
     kits = _kits(lines)
     moved = _moved(order, kits)
@@ -1970,7 +1997,7 @@ def sales_order_cancel(
                     )
                 )
         if plan.needs_reversal:
-            _refresh(order, list(order.lines.select_related("product")))
+            _refresh(order, _order_lines(order))
     old = order.state
     order.state = SalesOrder.State.CANCELLED
     order.version += 1
