@@ -39,6 +39,7 @@ from satu.billing.models import (
     PaymentPurpose,
 )
 from satu.core.errors import NotFound
+from satu.core.prepared import prepared
 from satu.parties import queries as parties_queries
 
 ZERO = Decimal(0)
@@ -91,6 +92,19 @@ def invoices_visible_to(actor) -> QuerySet[Invoice]:
     if sees_all(actor):
         return qs
     return qs.filter(client__in=parties_queries.clients_visible_to(actor))
+
+
+def invoice_scope(actor) -> int | None | bool:
+    """The record rule of `invoices_visible_to` as a value, for prepared
+    queries (`satu.core.prepared`): None — every invoice; an id — those of
+    the clients that user owns (`client__owner_id`); False — none."""
+    if actor is None:
+        return None
+    if not actor.is_active or not actor.has_perm("billing.view_invoice"):
+        return False
+    if sees_all(actor):
+        return None
+    return parties_queries.client_scope(actor)
 
 
 def payments_visible_to(actor) -> QuerySet[Payment]:
@@ -287,12 +301,8 @@ def invoiced_quantities(*, origin_type: str, origin_id: int) -> dict[int, Decima
     return {row["origin_line_id"]: row["quantity"] for row in rows}
 
 
-def invoiced_and_draft_quantities(
-    *, origin_type: str, origin_id: int, draft_kind: str = "customer_invoice"
-) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    """In one query: `invoiced_quantities` of the origin, and {origin_line_id:
-    quantity} on its draft invoices of `draft_kind` (not yet posted)."""
-    rows = (
+_ORIGIN_QUANTITIES = prepared(
+    lambda origin_type, origin_id: (
         InvoiceLine.objects.filter(
             invoice__origin_type=origin_type,
             invoice__origin_id=origin_id,
@@ -303,6 +313,16 @@ def invoiced_and_draft_quantities(
         .annotate(quantity=Sum("quantity"))
         .order_by()
     )
+)
+
+
+def invoiced_and_draft_quantities(
+    *, origin_type: str, origin_id: int, draft_kind: str = "customer_invoice"
+) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """In one query: `invoiced_quantities` of the origin, and {origin_line_id:
+    quantity} on its draft invoices of `draft_kind` (not yet posted)."""
+    # int() as the ORM's BigIntegerField would (ValueError alike).
+    rows = _ORIGIN_QUANTITIES.all(origin_type=origin_type, origin_id=int(origin_id))
     invoiced: dict[int, Decimal] = {}
     drafts: dict[int, Decimal] = {}
     for line_id, state, kind, quantity in rows:

@@ -55,7 +55,7 @@ from satu.billing.models import (
 )
 from satu.catalog import taxes
 from satu.catalog.models import PriceList, Product
-from satu.core import audit, features, numbering
+from satu.core import audit, features, numbering, prepared
 from satu.core.errors import (
     NotFound,
     PermissionDenied,
@@ -210,9 +210,16 @@ def _currency(value, errors: dict, field: str = "currency") -> str:
     return code
 
 
+_COMPANY = prepared.prepared(lambda pk: Company.objects.filter(pk=pk))
+_CLIENT = prepared.prepared(
+    lambda pk, scope: Client.objects.filter(**parties_queries.scoped({"pk": pk}, scope))
+)
+
+
 def _company(company_id) -> Company:
     if company_id is not None:
-        company = Company.objects.filter(pk=company_id).first()
+        # int() as the ORM's IntegerField would (ValueError alike).
+        company = _COMPANY.first(pk=int(company_id))
         if company is None:
             raise ValidationFailed(fields={"company_id": [_("No such company.")]})
         return company
@@ -225,12 +232,14 @@ def _company(company_id) -> Company:
 def _client(actor, client_id):
     if client_id is None:
         return None
-    qs = (
-        parties_queries.clients_visible_to(actor)
-        if actor is not None
-        else Client.objects.all()
+    # The record rule of parties_queries.clients_visible_to (actor None: the
+    # system, sees every client).
+    scope = None if actor is None else parties_queries.client_scope(actor)
+    client = (
+        _CLIENT.first(pk=int(client_id), scope=scope)
+        if scope is not False and str(client_id).isdigit()
+        else None
     )
-    client = qs.filter(pk=client_id).first() if str(client_id).isdigit() else None
     if client is None:
         raise NotFound(_("Client not found."))
     return client
@@ -687,6 +696,9 @@ def _clean_header(
     )
 
 
+_PRODUCTS = prepared.prepared(lambda pks: Product.objects.filter(pk__in=pks))
+
+
 def _build_lines(lines, *, kind: str, currency: str, on: date) -> list[InvoiceLine]:
     """Unsaved InvoiceLines with amounts from `satu.catalog.taxes`; a line
     without `tax_rate` takes its product's rule (sales or purchases)."""
@@ -700,7 +712,13 @@ def _build_lines(lines, *, kind: str, currency: str, on: date) -> list[InvoiceLi
     product_ids = {
         line.get("product_id") for line in lines if line.get("product_id") is not None
     }
-    products = Product.objects.in_bulk([p for p in product_ids if str(p).isdigit()])
+    # Keyed by int, as in_bulk: a product id given as a str is not found.
+    products = {
+        product.pk: product
+        for product in _PRODUCTS.all(
+            pks=[int(p) for p in product_ids if str(p).isdigit()]
+        )
+    }
     missing_tax = [
         products[line["product_id"]]
         for line in lines
@@ -858,10 +876,10 @@ def invoice_create(
         _number_and_post(invoice)
         _settle_state(invoice)
         invoice.version += 1
-    invoice.save()
+    prepared.insert([invoice])
     for line in built:
         line.invoice = invoice
-    InvoiceLine.objects.bulk_create(built)
+    prepared.insert(built)
     audit.record(actor=actor, subject=invoice, action="created")
     if post:
         audit.record(
@@ -1434,6 +1452,15 @@ def invoice_send(
 # ---------------------------------------------------------------- payments
 
 
+_INVOICES_TO_ALLOCATE = prepared.prepared(
+    lambda pks, scope: locks.invoices_for_update(
+        Invoice.objects.filter(
+            **parties_queries.scoped({"pk__in": pks}, scope, "client__owner_id")
+        )
+    )
+)
+
+
 def _allocate(actor, payment: Payment, items: list[dict]) -> list[PaymentAllocation]:
     """Allocate `payment` (locked or new) to invoices; locks the invoices
     first (pk order). Raises before writing anything."""
@@ -1463,15 +1490,15 @@ def _allocate(actor, payment: Payment, items: list[dict]) -> list[PaymentAllocat
         raise ValidationFailed(_("The allocation is not valid."), fields=errors)
     if not merged:
         return []
-    visible = set(
-        queries.invoices_visible_to(actor)
-        .filter(pk__in=merged)
-        .values_list("pk", flat=True)
+    # The visible ones among them, locked (one statement).
+    scope = queries.invoice_scope(actor)
+    invoices = (
+        {}
+        if scope is False
+        else {
+            inv.pk: inv for inv in _INVOICES_TO_ALLOCATE.all(pks=[*merged], scope=scope)
+        }
     )
-    invoices = {
-        inv.pk: inv
-        for inv in locks.invoices_for_update(Invoice.objects.filter(pk__in=visible))
-    }
     total = sum(merged.values(), ZERO)
     if total > payment.amount - payment.amount_allocated:
         raise OverAllocation(
@@ -1535,16 +1562,10 @@ def _allocate(actor, payment: Payment, items: list[dict]) -> list[PaymentAllocat
         invoice.amount_paid += allocation.amount
         _settle_state(invoice)
         invoice.version += 1
-        invoice.save(
-            update_fields=[
-                "amount_paid",
-                "amount_due",
-                "state",
-                "version",
-                "updated_at",
-            ]
+        prepared.update(
+            invoice, ["amount_paid", "amount_due", "state", "version", "updated_at"]
         )
-    PaymentAllocation.objects.bulk_create(created)
+    prepared.insert(created)
     payment.amount_allocated += total
     return created
 
@@ -1553,12 +1574,26 @@ def _payment_party(actor, client_id, counterparty_id):
     return _client(actor, client_id), _counterparty(actor, counterparty_id)
 
 
+_PURPOSE_BY_PK = prepared.prepared(
+    lambda pk: PaymentPurpose.objects.filter(is_active=True, pk=pk)
+)
+_PURPOSE_BY_CODE = prepared.prepared(
+    lambda code: PaymentPurpose.objects.filter(is_active=True, code=code)
+)
+_CASH_ACCOUNT = prepared.prepared(
+    lambda pk: CashAccount.objects.filter(pk=pk, is_active=True)
+)
+
+
 def _purpose(purpose_id, purpose_code) -> PaymentPurpose:
-    qs = PaymentPurpose.objects.filter(is_active=True)
     if purpose_id is not None:
-        found = qs.filter(pk=purpose_id).first() if str(purpose_id).isdigit() else None
+        found = (
+            _PURPOSE_BY_PK.first(pk=int(purpose_id))
+            if str(purpose_id).isdigit()
+            else None
+        )
     else:
-        found = qs.filter(code=purpose_code or "other").first()
+        found = _PURPOSE_BY_CODE.first(code=str(purpose_code or "other"))
     if found is None:
         raise ValidationFailed(fields={"purpose": [_("Choose an active purpose.")]})
     return found
@@ -1593,7 +1628,7 @@ def payment_create(
     if direction not in Payment.Direction.values:
         errors["direction"] = [_("Choose received or paid.")]
     account = (
-        CashAccount.objects.filter(pk=cash_account_id, is_active=True).first()
+        _CASH_ACCOUNT.first(pk=int(cash_account_id))
         if str(cash_account_id).isdigit()
         else None
     )
@@ -1615,7 +1650,7 @@ def payment_create(
     number = numbering.formatted(
         PAYMENT_PREFIXES[direction], day.year, numbering.next_number(key, day.year)
     )
-    payment = Payment.objects.create(
+    payment = Payment(
         number=number,
         company_id=account.company_id,
         direction=direction,
@@ -1629,9 +1664,10 @@ def payment_create(
         reference=(reference or "").strip()[:200],
         created_by=actor if actor is not None and actor.pk else None,
     )
+    prepared.insert([payment])
     created = _allocate(actor, payment, allocations or [])
     if created:
-        payment.save(update_fields=["amount_allocated"])
+        prepared.update(payment, ["amount_allocated"])
     audit.record(actor=actor, subject=payment, action="created")
     _timeline(
         actor,

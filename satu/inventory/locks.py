@@ -72,31 +72,49 @@ def level_rows_for_update(connection, keys) -> list[tuple]:
         return cursor.fetchall()
 
 
+def balances_sql(connection, quant_where: str, level_where: str) -> str:
+    """One statement reading (and on PostgreSQL locking) quants then stock
+    levels: two CTEs — each `FOR UPDATE` in pk order on PostgreSQL — read by
+    a UNION ALL, whose branches run one after the other (quants first), as
+    the two separate statements would. Rows: (0, id, product_id,
+    location_id, lot_id, quantity, NULL, NULL) for quants, (1, id,
+    product_id, warehouse_id, NULL, on_hand, reserved, value) for levels."""
+    pg = connection.vendor == "postgresql"
+    lock = " ORDER BY id FOR UPDATE" if pg else ""
+    num, big = ("NULL::numeric", "NULL::bigint") if pg else ("NULL", "NULL")
+    return (
+        "WITH q AS (SELECT id, product_id, location_id, lot_id, quantity "
+        f"FROM inventory_quant WHERE {quant_where}{lock}), "
+        "l AS (SELECT id, product_id, warehouse_id, on_hand, reserved, value "
+        f"FROM inventory_stocklevel WHERE {level_where}{lock}) "
+        f"SELECT 0, id, product_id, location_id, lot_id, quantity, {num}, {num} "
+        f"FROM q UNION ALL SELECT 1, id, product_id, warehouse_id, {big}, "
+        "on_hand, reserved, value FROM l"
+    )
+
+
+def split_balance_rows(rows) -> tuple[list, list]:
+    """The rows of `balances_sql` as (quant rows, level rows), each sorted
+    by pk in the forms of `quant_rows_for_update` / `level_rows_for_update`."""
+    quants = [r[1:6] for r in rows if r[0] == 0]
+    levels = [(r[1], r[2], r[3], r[5], r[6], r[7]) for r in rows if r[0] == 1]
+    return sorted(quants), sorted(levels)
+
+
 def balance_rows_for_update(connection, quant_keys, level_keys):
-    """`quant_rows_for_update` then `level_rows_for_update`, in that order.
-    On PostgreSQL one statement (one round trip): two locking CTEs read by a
-    UNION ALL, whose branches run one after the other — quants first, each
-    in pk order, as the two separate statements would."""
-    if connection.vendor != "postgresql" or not quant_keys or not level_keys:
+    """`quant_rows_for_update` then `level_rows_for_update`, in that order,
+    in one statement (`balances_sql`) on PostgreSQL and SQLite."""
+    if (
+        connection.vendor not in ("postgresql", "sqlite")
+        or not quant_keys
+        or not level_keys
+    ):
         return (
             quant_rows_for_update(connection, quant_keys) if quant_keys else [],
             level_rows_for_update(connection, level_keys) if level_keys else [],
         )
     qwhere, qparams = _keyed(quant_keys, ("product_id", "location_id", "lot_id"))
     lwhere, lparams = _keyed(level_keys, ("product_id", "warehouse_id"))
-    sql = (
-        "WITH q AS (SELECT id, product_id, location_id, lot_id, quantity "
-        f"FROM inventory_quant WHERE {qwhere} ORDER BY id FOR UPDATE), "
-        "l AS (SELECT id, product_id, warehouse_id, on_hand, reserved, value "
-        f"FROM inventory_stocklevel WHERE {lwhere} ORDER BY id FOR UPDATE) "
-        "(SELECT 0, id, product_id, location_id, lot_id, quantity, "
-        "NULL::numeric, NULL::numeric FROM q) UNION ALL "
-        "(SELECT 1, id, product_id, warehouse_id, NULL::bigint, on_hand, "
-        "reserved, value FROM l)"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, qparams + lparams)
-        rows = cursor.fetchall()
-    quants = [r[1:6] for r in rows if r[0] == 0]
-    levels = [(r[1], r[2], r[3], r[5], r[6], r[7]) for r in rows if r[0] == 1]
-    return sorted(quants), sorted(levels)
+        cursor.execute(balances_sql(connection, qwhere, lwhere), qparams + lparams)
+        return split_balance_rows(cursor.fetchall())

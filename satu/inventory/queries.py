@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from satu.catalog.models import Product
 from satu.core.errors import NotFound
+from satu.core.prepared import prepared
 from satu.inventory.models import (
     InventoryCount,
     InventoryCountLine,
@@ -112,12 +113,19 @@ def warehouse_get(*, warehouse_id) -> Warehouse:
 def warehouse_active(*, warehouse_id) -> bool | None:
     """Whether the warehouse is active; None when there is no such
     warehouse (one light query: the validation hot path)."""
-    found = list(
+    if warehouse_id is None:
+        return None
+    found = _WAREHOUSE_ACTIVE.all(warehouse_id=int(warehouse_id))
+    return found[0] if found else None
+
+
+_WAREHOUSE_ACTIVE = prepared(
+    lambda warehouse_id: (
         Warehouse.objects.filter(pk=warehouse_id)
         .order_by()
         .values_list("is_active", flat=True)
     )
-    return found[0] if found else None
+)
 
 
 def warehouse_list(*, include_inactive=False, search=""):
@@ -216,7 +224,15 @@ def moved_by_product(*, origin_type, origin_id) -> dict[tuple, Decimal]:
 
 def reserved_by_product(*, origin_type, origin_id) -> dict[tuple, Decimal]:
     """Still-reserved quantity per (origin_line_id, product_id)."""
-    rows = (
+    rows = _RESERVED_BY_PRODUCT.all(
+        origin_type=origin_type,
+        origin_id=None if origin_id is None else int(origin_id),
+    )
+    return {(line_id, pid): q for line_id, pid, q in rows}
+
+
+_RESERVED_BY_PRODUCT = prepared(
+    lambda origin_type, origin_id: (
         Reservation.objects.filter(
             origin_type=origin_type, origin_id=origin_id, state="active"
         )
@@ -224,7 +240,7 @@ def reserved_by_product(*, origin_type, origin_id) -> dict[tuple, Decimal]:
         .annotate(q=Sum("quantity"))
         .values_list("origin_line_id", "product_id", "q")
     )
-    return {(line_id, pid): q for line_id, pid, q in rows}
+)
 
 
 def reserved_quantities(*, origin_type, origin_id) -> dict[int, Decimal]:

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from satu.core.errors import (
     VersionConflict,
 )
 from satu.core.events import publish_on_commit
+from satu.core.prepared import insert, prepared, update
 from satu.inventory import locks
 from satu.inventory.errors import (
     BadState,
@@ -207,8 +208,13 @@ def _get_or_create_virtual(kind: str) -> Location:
     )
 
 
+_VIRTUAL = prepared(
+    lambda kind: Location.objects.filter(warehouse__isnull=True, kind=kind)
+)
+
+
 def _virtual(kind: str) -> Location:
-    loc = Location.objects.filter(warehouse__isnull=True, kind=kind).first()
+    loc = _VIRTUAL.first(kind=kind)
     if loc is None:
         Location.objects.bulk_create(
             [Location(kind=kind, name=str(Location.Kind(kind).label), code=kind)],
@@ -635,10 +641,13 @@ def _locked_quants(keys: set) -> dict:
     return found
 
 
-def _locked_balances(quant_keys: set, level_keys: set) -> tuple[dict, dict]:
+def _locked_balances(
+    quant_keys: set, level_keys: set, locked: tuple | None = None
+) -> tuple[dict, dict]:
     """`_locked_quants` and `_locked_levels` (same order, same locks): when
-    every row exists — the usual case — in one statement on PostgreSQL."""
-    quant_rows, level_rows = locks.balance_rows_for_update(
+    every row exists — the usual case — in one statement (or none: `locked`,
+    the rows of `locks.balance_rows_for_update` the caller already read)."""
+    quant_rows, level_rows = locked or locks.balance_rows_for_update(
         connection, quant_keys, level_keys
     )
     quants = {
@@ -724,19 +733,32 @@ def _execute_rows(cursor, sql: str, rows: list) -> None:
         cursor.executemany(sql, rows)
 
 
+_OPEN_LAYERS = prepared(
+    lambda product_id, warehouse_id: CostLayer.objects.filter(
+        product_id=product_id, warehouse_id=warehouse_id, remaining__gt=0
+    ).order_by("id")
+)
+
+
 def _post(
     actor,
     specs: list[_Spec],
     *,
     warehouses: dict | None = None,
     extra_levels=(),
-    levels_out: dict | None = None,
+    updates: list | None = None,
+    then=None,
+    locked: tuple | None = None,
 ) -> list:
     """Post moves: lock quants then levels (pk order), compute every new
     balance and value in memory, refuse all with InsufficientStock if any
     source would go negative where forbidden, then write (one statement per
-    table). `levels_out`, when given, receives the locked levels
-    {(product, warehouse): balance} for the caller's own updates."""
+    table; on PostgreSQL one statement in all). `updates` are the caller's
+    own row updates (`_Update`) written with the balances; `then(levels,
+    touched_levels)`, called under the locks before the writes, may change
+    the locked levels' `reserved` (marking them touched) and returns more
+    updates. `locked`: the balance rows already locked for these specs
+    (`_move_subjects`)."""
     quant_keys, level_keys = set(), set(extra_levels)
     for spec in specs:
         _validate_spec(spec)
@@ -746,15 +768,13 @@ def _post(
                 quant_keys.add((spec.product.pk, loc.pk, lot_id))
             if loc.kind == Location.Kind.INTERNAL:
                 level_keys.add((spec.product.pk, loc.warehouse_id))
-    quants, levels = _locked_balances(quant_keys, level_keys)
+    quants, levels = _locked_balances(quant_keys, level_keys, locked)
     fifo: dict = {}
     for product_id, warehouse_id in level_keys:
         product = next(s.product for s in specs if s.product.pk == product_id)
         if product.costing_method == Product.CostingMethod.FIFO:
-            fifo[(product_id, warehouse_id)] = list(
-                CostLayer.objects.filter(
-                    product_id=product_id, warehouse_id=warehouse_id, remaining__gt=0
-                ).order_by("id")
+            fifo[(product_id, warehouse_id)] = _OPEN_LAYERS.all(
+                product_id=product_id, warehouse_id=warehouse_id
             )
     shortages: dict = {}
     now = timezone.now()
@@ -877,12 +897,13 @@ def _post(
             fifo.setdefault((product.pk, dst.warehouse_id), []).append(layer)
     if shortages:
         raise _shortage_error(list(shortages.values()))
+    updates = list(updates or ())
+    if then is not None:
+        updates += then(levels, touched_levels)
     if connection.vendor == "postgresql" and moves:
-        _write_postgresql(touched_quants, touched_levels, moves, now)
+        _write_postgresql(touched_quants, touched_levels, moves, now, updates)
     else:
-        _write(touched_quants, touched_levels, moves, now)
-    if levels_out is not None:
-        levels_out.update(levels)
+        _write(touched_quants, touched_levels, moves, now, updates)
     for layer in layer_changed.values():
         if layer.pk:
             CostLayer.objects.filter(pk=layer.pk).update(
@@ -906,9 +927,38 @@ def _post(
     return moves
 
 
-def _write(touched_quants: dict, touched_levels: dict, moves: list, now) -> None:
+@dataclass
+class _Update:
+    """New values of some columns of rows of `table` by id, written with a
+    posting: `rows` [(value, …, id)] in pk order; `types` the PostgreSQL
+    types of the columns (for the VALUES list of `_write_postgresql`)."""
+
+    table: str
+    columns: tuple
+    types: tuple
+    rows: list
+
+    def sql(self) -> str:
+        sets = ", ".join(f"{c} = %s" for c in self.columns)
+        return f"UPDATE {self.table} SET {sets} WHERE id = %s"
+
+    def cte(self, name: str) -> tuple[str, list]:
+        row = "(" + ", ".join(f"%s::{t}" for t in (*self.types, "bigint")) + ")"
+        sets = ", ".join(f"{c} = v.{c}" for c in self.columns)
+        names = ", ".join((*self.columns, "id"))
+        sql = (
+            f"{name} AS (UPDATE {self.table} AS t SET {sets} "
+            f"FROM (VALUES {', '.join([row] * len(self.rows))}) AS v({names}) "
+            "WHERE t.id = v.id RETURNING 1)"
+        )
+        return sql, [value for r in self.rows for value in r]
+
+
+def _write(
+    touched_quants: dict, touched_levels: dict, moves: list, now, updates=()
+) -> None:
     """Write the new balances and insert the moves: one statement per table
-    whatever the number of moves (pk order)."""
+    whatever the number of moves (pk order); then the `updates`."""
     ops = connection.ops
     dec = ops.adapt_decimalfield_value
     with connection.cursor() as cursor:
@@ -919,9 +969,10 @@ def _write(touched_quants: dict, touched_levels: dict, moves: list, now) -> None
         )
         _execute_rows(
             cursor,
-            "UPDATE inventory_stocklevel SET on_hand = %s, value = %s WHERE id = %s",
+            "UPDATE inventory_stocklevel SET on_hand = %s, value = %s, "
+            "reserved = %s WHERE id = %s",
             [
-                (dec(lv.quantity), dec(lv.value), lv.pk)
+                (dec(lv.quantity), dec(lv.value), dec(lv.reserved), lv.pk)
                 for lv in sorted_by_pk(touched_levels)
             ],
         )
@@ -939,14 +990,18 @@ def _write(touched_quants: dict, touched_levels: dict, moves: list, now) -> None
             ids = sorted(row[0] for row in cursor.fetchall())
             for move, pk in zip(moves, ids, strict=True):
                 move.pk = move.id = pk
+        for u in updates:
+            _execute_rows(cursor, u.sql(), u.rows)
 
 
 def _write_postgresql(
-    touched_quants: dict, touched_levels: dict, moves: list, now
+    touched_quants: dict, touched_levels: dict, moves: list, now, updates=()
 ) -> None:
-    """`_write` in one statement (one round trip): the balance updates as
-    data-modifying CTEs of the moves' INSERT. The rows are already locked,
-    so the order of the updates does not matter."""
+    """`_write` in one statement (one round trip): the balance updates and
+    `updates` as data-modifying CTEs of the moves' INSERT. The balance rows
+    are already locked and the others are guarded by those locks (a
+    transfer's lines by the transfer's, reservations by their levels'), so
+    the order of the updates does not matter."""
     ops = connection.ops
     dec = ops.adapt_decimalfield_value
     ctes, params = [], []
@@ -962,14 +1017,21 @@ def _write_postgresql(
             params += [dec(q.quantity), q.pk]
     levels = sorted_by_pk(touched_levels)
     if levels:
-        rows = ", ".join(["(%s::numeric, %s::numeric, %s::bigint)"] * len(levels))
+        rows = ", ".join(
+            ["(%s::numeric, %s::numeric, %s::numeric, %s::bigint)"] * len(levels)
+        )
         ctes.append(
             "l AS (UPDATE inventory_stocklevel AS t SET on_hand = v.on_hand, "
-            f"value = v.value FROM (VALUES {rows}) AS v(on_hand, value, id) "
-            "WHERE t.id = v.id RETURNING 1)"
+            f"value = v.value, reserved = v.reserved FROM (VALUES {rows}) "
+            "AS v(on_hand, value, reserved, id) WHERE t.id = v.id RETURNING 1)"
         )
         for lv in levels:
-            params += [dec(lv.quantity), dec(lv.value), lv.pk]
+            params += [dec(lv.quantity), dec(lv.value), dec(lv.reserved), lv.pk]
+    for i, u in enumerate(updates):
+        if u.rows:
+            cte, values = u.cte(f"u{i}")
+            ctes.append(cte)
+            params += values
     done_at = ops.adapt_datetimefield_value(now)
     for move in moves:
         params.extend(_move_params(move, done_at, ops))
@@ -1114,17 +1176,51 @@ class _LightLocation:
         return self.code or self.name
 
 
-def _move_subjects(product_id, source_id, destination_id):
+@functools.cache
+def _subjects_and_balances_sql(vendor: str) -> str:
+    """SUBJECTS with the balances the move will lock (`_move_subjects`)."""
+    stocked = ", ".join(f"'{k}'" for k in Location.STOCKED)
+    balances = locks.balances_sql(
+        connection,
+        "product_id = %s AND lot_id IS NULL AND location_id IN (SELECT id FROM "
+        f"inventory_location WHERE id IN (%s, %s) AND kind IN ({stocked}))",
+        "product_id = %s AND warehouse_id IN (SELECT warehouse_id FROM "
+        "inventory_location WHERE id IN (%s, %s) AND kind = "
+        f"'{Location.Kind.INTERNAL.value}')",
+    )
+    # balances_sql is "WITH q AS (…), l AS (…) SELECT …": its SELECT becomes
+    # the right side of a LEFT JOIN on the subjects' single row.
+    ctes, union = balances.split(" SELECT 0, ", 1)
+    return (
+        f"{ctes}, s AS ({SUBJECTS}) SELECT s.*, b.* FROM s LEFT JOIN "
+        f"(SELECT 0, {union}) AS b ON 1 = 1"
+    )
+
+
+def _move_subjects(product_id, source_id, destination_id, *, lock: bool = False):
     """Product and both locations (with their warehouse's negative-stock
     rule) and the module's toggle, in one statement (the posting hot path
-    does `_begin` this way). Raises FeatureDisabled, NotFound."""
+    does `_begin` this way). With `lock` (a move without lot) the same
+    statement also reads and locks the move's quants and levels (pk order,
+    quants first, as `_post` would): returned as the rows of
+    `locks.balance_rows_for_update` for `_post(locked=…)`, else None.
+    Raises FeatureDisabled, NotFound."""
     try:
         ids = [int(product_id), int(source_id), int(destination_id)]
     except (TypeError, ValueError):
         raise NotFound() from None
+    balances = None
     with connection.cursor() as cursor:
-        cursor.execute(SUBJECTS, ids)
-        row = cursor.fetchone()
+        if lock:
+            cursor.execute(_subjects_and_balances_sql(connection.vendor), ids * 3)
+            rows = cursor.fetchall()
+            row = rows[0][:17] if rows else None
+            balances = locks.split_balance_rows(
+                [r[17:] for r in rows if r[17] is not None]
+            )
+        else:
+            cursor.execute(SUBJECTS, ids)
+            row = cursor.fetchone()
     if row is None:
         features.require("inventory")
         if not Product.objects.filter(pk=ids[0]).exists():
@@ -1142,7 +1238,12 @@ def _move_subjects(product_id, source_id, destination_id):
         )
         return _LightLocation(pk, kind, warehouse_id, code, name, warehouse)
 
-    return product, location(ids[1], *row[6:11]), location(ids[2], *row[11:16])
+    return (
+        product,
+        location(ids[1], *row[6:11]),
+        location(ids[2], *row[11:16]),
+        balances,
+    )
 
 
 @_atomic_retry
@@ -1182,7 +1283,11 @@ def stock_move_post(
         raise PermissionDenied()
     qty = clean_quantity(quantity)
     cost = None if unit_cost in (None, "") else _clean_cost(unit_cost)
-    product, source, destination = _move_subjects(product_id, source_id, destination_id)
+    # Without a lot, the balances to lock are known from the ids alone:
+    # read and locked with the subjects (one statement fewer).
+    product, source, destination, balances = _move_subjects(
+        product_id, source_id, destination_id, lock=not (lot_id or lot_code)
+    )
     expires = _clean_lot_expiry(lot_expires_on, product)
     lot = None
     if lot_id or lot_code:
@@ -1199,10 +1304,15 @@ def stock_move_post(
         origin_line_id=origin_line_id,
         reference=_text(reference)[:100],
     )
-    return _post(actor, [spec])[0]
+    return _post(actor, [spec], locked=balances)[0]
 
 
 # ---------------------------------------------------------- reservations
+
+
+_ALLOW_NEGATIVE = prepared(
+    lambda ids: Warehouse.objects.filter(pk__in=ids).values_list("pk", "allow_negative")
+)
 
 
 @_atomic_retry
@@ -1228,12 +1338,12 @@ def reservation_create(*, actor, origin_type, origin_id, lines) -> list:
                 line.get("origin_line_id"),
             )
         )
-    products = Product.objects.in_bulk({c[0] for c in cleaned})
-    warehouses = Warehouse.objects.in_bulk({c[1] for c in cleaned})
+    products = {p.pk: p for p in _PRODUCTS.all(ids=[c[0] for c in cleaned])}
+    allow_negative = dict(_ALLOW_NEGATIVE.all(ids=[c[1] for c in cleaned]))
     for product_id, warehouse_id, _q, _l in cleaned:
         if product_id not in products:
             raise NotFound(_("Unknown product."))
-        if warehouse_id not in warehouses:
+        if warehouse_id not in allow_negative:
             raise NotFound(_("Unknown warehouse."))
         if products[product_id].kind == Product.Kind.KIT:
             raise NotStockable()
@@ -1250,7 +1360,7 @@ def reservation_create(*, actor, origin_type, origin_id, lines) -> list:
     shortages = []
     for key, qty in wanted.items():
         level = levels[key]
-        if warehouses[key[1]].allow_negative:
+        if allow_negative[key[1]]:
             continue
         if level.on_hand - level.reserved < qty:
             shortages.append(
@@ -1276,21 +1386,20 @@ def reservation_create(*, actor, origin_type, origin_id, lines) -> list:
                 )
             ],
         )
-    made = Reservation.objects.bulk_create(
-        [
-            Reservation(
-                product_id=p,
-                warehouse_id=w,
-                quantity=q,
-                original_quantity=q,
-                origin_type=_text(origin_type)[:40],
-                origin_id=origin_id,
-                origin_line_id=line_id,
-                created_by_id=_actor_id(actor),
-            )
-            for p, w, q, line_id in cleaned
-        ]
-    )
+    made = [
+        Reservation(
+            product_id=p,
+            warehouse_id=w,
+            quantity=q,
+            original_quantity=q,
+            origin_type=_text(origin_type)[:40],
+            origin_id=origin_id,
+            origin_line_id=line_id,
+            created_by_id=_actor_id(actor),
+        )
+        for p, w, q, line_id in cleaned
+    ]
+    insert(made)
     return made
 
 
@@ -1333,28 +1442,56 @@ def reservation_release(*, actor, origin_type, origin_id, origin_line_id=None) -
     return _release(qs, Reservation.State.RELEASED)
 
 
-def _consume_reservations(transfer: Transfer, shipped: list, levels: dict) -> None:
+def _active_reservations(origin_type, origin_id, line_ids):
+    return Reservation.objects.filter(
+        origin_type=origin_type,
+        origin_id=origin_id,
+        origin_line_id__in=line_ids,
+        state=Reservation.State.ACTIVE,
+    )
+
+
+def _ids(values) -> list[int]:
+    """Ids for an `__in` filter, without the None the ORM would drop (NULL
+    equals nothing)."""
+    return [int(v) for v in values if v is not None]
+
+
+_ACTIVE_RESERVATIONS = prepared(
+    lambda origin_type, origin_id, line_ids: _active_reservations(
+        origin_type, origin_id, line_ids
+    ).order_by("id")
+)
+_RESERVATION_LEVELS = prepared(
+    lambda origin_type, origin_id, line_ids: _active_reservations(
+        origin_type, origin_id, line_ids
+    ).values_list("product_id", "warehouse_id")
+)
+
+
+def _consume_reservations(
+    transfer: Transfer, shipped: list, levels: dict, touched_levels: dict
+) -> list:
     """A delivery ships (origin_line_id, product_id, qty): reduce the
-    origin line's active reservations, this warehouse's first."""
+    origin line's active reservations, this warehouse's first. Called by
+    `_post` under the levels' locks: lowers the locked `levels`' reserved
+    (marked in `touched_levels`) and returns the reservations' `_Update`."""
     if not transfer.origin_type or transfer.origin_id is None:
-        return
+        return []
     line_ids = {s[0] for s in shipped if s[0] is not None}
     if not line_ids:
-        return
-    reservations = list(
-        Reservation.objects.filter(
-            origin_type=transfer.origin_type,
-            origin_id=transfer.origin_id,
-            origin_line_id__in=line_ids,
-            state=Reservation.State.ACTIVE,
-        ).order_by("id")
+        return []
+    reservations = _ACTIVE_RESERVATIONS.all(
+        origin_type=transfer.origin_type,
+        origin_id=_id(transfer.origin_id),
+        line_ids=sorted(_ids(line_ids)),
     )
     if not reservations:
-        return
+        return []
     extra = {(r.product_id, r.warehouse_id) for r in reservations} - set(levels)
     if extra:
         levels.update(_locked_levels(extra))
-    changed, taken = {}, {}
+    changed = {}
     for line_id, product_id, qty in shipped:
         mine = [
             r
@@ -1374,22 +1511,18 @@ def _consume_reservations(transfer: Transfer, shipped: list, levels: dict) -> No
             if r.quantity == 0:
                 r.state = Reservation.State.DONE
             changed[r.pk] = r
-            level_pk = levels[(r.product_id, r.warehouse_id)].pk
-            taken[level_pk] = taken.get(level_pk, ZERO) + take
-    # One statement per table (pk order): the reservations, then the levels'
-    # reserved quantities (already locked by the caller or above).
+            level = levels[(r.product_id, r.warehouse_id)]
+            level.reserved -= take
+            touched_levels[level.pk] = level
     dec = connection.ops.adapt_decimalfield_value
-    with connection.cursor() as cursor:
-        _execute_rows(
-            cursor,
-            "UPDATE inventory_reservation SET quantity = %s, state = %s WHERE id = %s",
+    return [
+        _Update(
+            "inventory_reservation",
+            ("quantity", "state"),
+            ("numeric", "varchar"),
             [(dec(r.quantity), r.state, r.pk) for r in sorted_by_pk(changed)],
         )
-        _execute_rows(
-            cursor,
-            "UPDATE inventory_stocklevel SET reserved = reserved - %s WHERE id = %s",
-            [(dec(taken[pk]), pk) for pk in sorted(taken)],
-        )
+    ]
 
 
 # ------------------------------------------------------------- transfers
@@ -1413,16 +1546,38 @@ def _transfer_locations(transfer: Transfer, leg: int = 1):
     return wh.transit_location, transfer.destination_warehouse.stock_location
 
 
+def _id(value) -> int | None:
+    """An id argument as the ORM takes it (int(), which raises ValueError /
+    TypeError for what is not one); None stays None."""
+    return None if value is None else int(value)
+
+
+# A transfer's warehouse (with its stock and transit locations) and whether
+# the transfer's client exists (`client_found`; client_id 0: none given).
+_TRANSFER_WAREHOUSE = prepared(
+    lambda warehouse_id, client_id: (
+        Warehouse.objects.filter(pk=warehouse_id)
+        .select_related("stock_location", "transit_location")
+        .annotate(client_found=Exists(Client.objects.filter(pk=client_id)))
+    )
+)
+
+
 def _number(warehouse: Warehouse, kind: str, year: int) -> str:
     prefix = f"{warehouse.code}/{PREFIX[kind]}"
     n = numbering.next_number(f"inv/{prefix}"[:40], year)
     return f"{prefix}/{year}-{n:04d}"
 
 
+_PRODUCTS = prepared(lambda ids: Product.objects.filter(pk__in=ids))
+
+
 def _clean_lines(lines, *, tracked_ok=True, actor=None) -> list[dict]:
     if not lines:
         raise ValidationFailed(fields={"lines": [_("Add at least one line.")]})
-    products = Product.objects.in_bulk({int(li["product_id"]) for li in lines})
+    products = {
+        p.pk: p for p in _PRODUCTS.all(ids=[int(li["product_id"]) for li in lines])
+    }
     out = []
     for i, line in enumerate(lines):
         product = products.get(int(line["product_id"]))
@@ -1516,11 +1671,11 @@ def transfer_create(
         raise ValidationFailed(
             fields={"kind": [_("A customer return is made from the delivered goods.")]}
         )
-    wh = (
-        Warehouse.objects.filter(pk=warehouse_id)
-        .select_related("stock_location", "transit_location")
-        .first()
-    )
+    # The warehouse and whether the client exists: one statement.
+    client_id = _id(client_id)
+    wh = _id(warehouse_id)
+    if wh is not None:
+        wh = _TRANSFER_WAREHOUSE.first(warehouse_id=wh, client_id=client_id or 0)
     if wh is None:
         raise NotFound(_("Unknown warehouse."))
     if not wh.is_active:
@@ -1543,7 +1698,7 @@ def transfer_create(
         reason = WriteOffReason.objects.filter(pk=reason_id, is_active=True).first()
         if reason is None:
             raise ValidationFailed(fields={"reason_id": [_("Pick a reason.")]})
-    if client_id is not None and not Client.objects.filter(pk=client_id).exists():
+    if client_id is not None and not wh.client_found:
         raise ValidationFailed(fields={"client_id": [_("Unknown client.")]})
     if (
         counterparty_id is not None
@@ -1552,7 +1707,7 @@ def transfer_create(
         raise ValidationFailed(fields={"counterparty_id": [_("Unknown counterparty.")]})
     cleaned = _clean_lines(lines, actor=actor)
     today = timezone.localdate()
-    transfer = Transfer.objects.create(
+    transfer = Transfer(
         number=_number(wh, kind, today.year),
         kind=kind,
         warehouse=wh,
@@ -1568,25 +1723,23 @@ def transfer_create(
         note=_text(note),
         created_by_id=_actor_id(actor),
     )
-    lines = TransferLine.objects.bulk_create(
-        [
-            TransferLine(
-                transfer=transfer,
-                product=c["product"],
-                quantity=c["quantity"],
-                lot=c["lot"],
-                origin_line_id=c["origin_line_id"],
-                unit_cost=c["unit_cost"],
-            )
-            for c in cleaned
-        ]
-    )
+    insert([transfer])
+    lines = [
+        TransferLine(
+            transfer=transfer,
+            product=c["product"],
+            quantity=c["quantity"],
+            lot=c["lot"],
+            origin_line_id=c["origin_line_id"],
+            unit_cost=c["unit_cost"],
+        )
+        for c in cleaned
+    ]
+    insert(lines)
     audit.record(actor=actor, subject=transfer, action="created")
     if done:
         if not actor.has_perm("inventory.change_transfer"):
             raise PermissionDenied()
-        if any(line.pk is None for line in lines):  # a backend without RETURNING
-            lines = list(transfer.lines.select_related("product", "lot"))
         return _transfer_done(actor, transfer, lines, None, None)
     return transfer
 
@@ -1843,39 +1996,40 @@ def _transfer_done(
     reservation_levels = set()
     if transfer.kind == Transfer.Kind.DELIVERY and transfer.origin_type:
         reservation_levels = set(
-            Reservation.objects.filter(
+            _RESERVATION_LEVELS.all(
                 origin_type=transfer.origin_type,
-                origin_id=transfer.origin_id,
-                origin_line_id__in=[s.origin_line_id for s in specs],
-                state=Reservation.State.ACTIVE,
-            ).values_list("product_id", "warehouse_id")
+                origin_id=_id(transfer.origin_id),
+                line_ids=_ids(s.origin_line_id for s in specs),
+            )
         )
-    locked_levels: dict = {}
-    moves = _post(
-        actor,
-        specs,
-        warehouses=warehouses,
-        extra_levels=reservation_levels,
-        levels_out=locked_levels,
-    )
+    updates, then = [], None
     if not receiving:
         dec = connection.ops.adapt_decimalfield_value
-        with connection.cursor() as cursor:
-            _execute_rows(
-                cursor,
-                "UPDATE inventory_transferline SET done_quantity = %s, "
-                "quantity = %s, lot_id = %s WHERE id = %s",
+        updates.append(
+            _Update(
+                "inventory_transferline",
+                ("done_quantity", "quantity", "lot_id"),
+                ("numeric", "numeric", "bigint"),
                 [
                     (dec(qty), dec(qty), line.lot.pk if line.lot else None, line.pk)
                     for line, qty in sorted(ship, key=lambda s: s[0].pk)
                 ],
             )
-    if transfer.kind == Transfer.Kind.DELIVERY:
-        _consume_reservations(
-            transfer,
-            [(line.origin_line_id, line.product_id, qty) for line, qty in ship],
-            locked_levels,
         )
+    if transfer.kind == Transfer.Kind.DELIVERY:
+        shipped = [(line.origin_line_id, line.product_id, qty) for line, qty in ship]
+
+        def then(levels, touched_levels):
+            return _consume_reservations(transfer, shipped, levels, touched_levels)
+
+    moves = _post(
+        actor,
+        specs,
+        warehouses=warehouses,
+        extra_levels=reservation_levels,
+        updates=updates,
+        then=then,
+    )
     backorder = None
     if rest:
         backorder = Transfer.objects.create(
@@ -1919,7 +2073,7 @@ def _transfer_done(
         transfer.state = Transfer.State.DONE
         transfer.done_at = timezone.now()
     transfer.version += 1
-    transfer.save(update_fields=["state", "version", "done_at", "updated_at"])
+    update(transfer, ["state", "version", "done_at", "updated_at"])
     audit.record(
         actor=actor,
         subject=transfer,

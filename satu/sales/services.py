@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,11 +127,21 @@ def _pk(value, message) -> int:
         raise NotFound(message) from None
 
 
+_URL_PK = 987654321
+_url_templates: dict = {}
+
+
 def _url(name: str, pk: int) -> str:
-    try:
-        return reverse(name, args=[pk])
-    except Exception:  # noqa: BLE001 - screens may be switched off in tests
-        return ""
+    """reverse(name, args=[pk]), resolved once per URL configuration."""
+    key = (name, get_urlconf(), get_script_prefix())
+    template = _url_templates.get(key)
+    if template is None:
+        try:
+            template = reverse(name, args=[_URL_PK])
+        except Exception:  # noqa: BLE001 - screens may be switched off in tests
+            return ""
+        _url_templates[key] = template
+    return template.replace(str(_URL_PK), str(pk))
 
 
 def _money_text(amount: Decimal, currency: str) -> str:
@@ -1448,24 +1458,31 @@ def sales_order_confirm(
     return order
 
 
-def _pending_deliveries(order: SalesOrder) -> dict[tuple, Decimal]:
-    """Base quantity per (line id, product id) in open (not done) deliveries
-    of the order."""
+def _pending_query(order_id, states):
     from django.db.models import Sum
 
     from satu.inventory.models import TransferLine
 
-    rows = (
+    return (
         TransferLine.objects.filter(
             transfer__origin_type=ORDER_ORIGIN,
-            transfer__origin_id=order.pk,
+            transfer__origin_id=order_id,
             transfer__kind="delivery",
-            transfer__state__in=inventory_queries.OPEN_STATES,
+            transfer__state__in=states,
         )
         .values("origin_line_id", "product_id")
         .annotate(q=Sum("quantity"))
         .values_list("origin_line_id", "product_id", "q")
     )
+
+
+_PENDING = prepared(_pending_query)
+
+
+def _pending_deliveries(order: SalesOrder) -> dict[tuple, Decimal]:
+    """Base quantity per (line id, product id) in open (not done) deliveries
+    of the order."""
+    rows = _PENDING.all(order_id=order.pk, states=list(inventory_queries.OPEN_STATES))
     return {(line_id, pid): q for line_id, pid, q in rows}
 
 

@@ -18,8 +18,9 @@ from satu.billing.errors import (
 from satu.billing.events import PaymentPosted
 from satu.billing.models import Invoice, Payment, PaymentAllocation
 from satu.billing.tests.factories import CashAccountFactory
-from satu.core.errors import VersionConflict
+from satu.core.errors import NotFound, VersionConflict
 from satu.core.money import CurrencyMismatch
+from satu.core.testing.helpers import make_user
 from satu.parties.models import TimelineEntry
 from satu.parties.tests.factories import ClientFactory
 
@@ -140,6 +141,33 @@ def test_allocating_more_than_unallocated_changes_nothing(
         ("posted", 0, 1),
         ("posted", 0, Decimal("900000"), 2),
     ]
+
+
+def test_cashier_without_all_invoices_pays_only_their_clients_invoices(
+    bank, customer, make_invoice
+):
+    # A user who may record payments but sees only their own clients'
+    # invoices (no billing.view_all_invoices, no parties.view_all_clients).
+    from django.contrib.auth.models import Permission
+
+    cashier = make_user("cashier", role="sales_manager")
+    cashier.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="billing", codename="add_payment"
+        )
+    )
+    cashier = type(cashier).objects.get(pk=cashier.pk)  # fresh permission cache
+    mine = ClientFactory(owner=cashier)
+    own = make_invoice(mine, amounts=[Decimal("100000")])
+    other = make_invoice(customer, amounts=[Decimal("100000")])
+    before = Payment.objects.count()
+    with pytest.raises(NotFound):
+        _pay(cashier, bank, mine, 100000, [(own, 50000), (other, 50000)])
+    assert Payment.objects.count() == before
+    payment = _pay(cashier, bank, mine, 100000, [(own, 100000)])
+    assert payment.amount_allocated == Decimal("100000")
+    assert _state(own) == [("paid", Decimal("100000"), 0, 3)]
+    assert _state(other) == [("posted", 0, Decimal("100000"), 2)]
 
 
 def test_paying_a_cancelled_invoice_is_refused(

@@ -258,5 +258,5 @@ def test_service_queries_fixed_for_five_lines(manager, keeper, world):
     # one statement per table (executemany / multi-row insert).
     # PostgreSQL: inventory locks both balances in one statement and writes
     # them with the moves in another (3 fewer when shipping).
-    ship = 29 if connection.vendor == "postgresql" else 32
+    ship = 25 if connection.vendor == "postgresql" else 29
     assert five == one == [17, 13, ship, 19]
