@@ -53,8 +53,9 @@ from satu.billing.models import (
     PaymentAllocation,
     PaymentPurpose,
 )
+from satu.catalog import queries as catalog_queries
 from satu.catalog import taxes
-from satu.catalog.models import PriceList, Product
+from satu.catalog.models import PriceList
 from satu.core import audit, features, numbering, prepared
 from satu.core.errors import (
     NotFound,
@@ -73,7 +74,7 @@ from satu.core.money import (
 )
 from satu.parties import queries as parties_queries
 from satu.parties import services as parties_services
-from satu.parties.models import Client, Company, Counterparty
+from satu.parties.models import Company, Counterparty
 
 FEATURE = "billing"
 ZERO = Decimal(0)
@@ -211,15 +212,13 @@ def _currency(value, errors: dict, field: str = "currency") -> str:
 
 
 _COMPANY = prepared.prepared(lambda pk: Company.objects.filter(pk=pk))
-_CLIENT = prepared.prepared(
-    lambda pk, scope: Client.objects.filter(**parties_queries.scoped({"pk": pk}, scope))
-)
 
 
 def _company(company_id) -> Company:
     if company_id is not None:
-        # int() as the ORM's IntegerField would (ValueError alike).
-        company = _COMPANY.first(pk=int(company_id))
+        company = (
+            _COMPANY.first(pk=int(company_id)) if str(company_id).isdigit() else None
+        )
         if company is None:
             raise ValidationFailed(fields={"company_id": [_("No such company.")]})
         return company
@@ -232,14 +231,7 @@ def _company(company_id) -> Company:
 def _client(actor, client_id):
     if client_id is None:
         return None
-    # The record rule of parties_queries.clients_visible_to (actor None: the
-    # system, sees every client).
-    scope = None if actor is None else parties_queries.client_scope(actor)
-    client = (
-        _CLIENT.first(pk=int(client_id), scope=scope)
-        if scope is not False and str(client_id).isdigit()
-        else None
-    )
+    client = parties_queries.visible_client(actor, client_id)
     if client is None:
         raise NotFound(_("Client not found."))
     return client
@@ -696,9 +688,6 @@ def _clean_header(
     )
 
 
-_PRODUCTS = prepared.prepared(lambda pks: Product.objects.filter(pk__in=pks))
-
-
 def _build_lines(lines, *, kind: str, currency: str, on: date) -> list[InvoiceLine]:
     """Unsaved InvoiceLines with amounts from `satu.catalog.taxes`; a line
     without `tax_rate` takes its product's rule (sales or purchases)."""
@@ -713,12 +702,9 @@ def _build_lines(lines, *, kind: str, currency: str, on: date) -> list[InvoiceLi
         line.get("product_id") for line in lines if line.get("product_id") is not None
     }
     # Keyed by int, as in_bulk: a product id given as a str is not found.
-    products = {
-        product.pk: product
-        for product in _PRODUCTS.all(
-            pks=[int(p) for p in product_ids if str(p).isdigit()]
-        )
-    }
+    products = catalog_queries.products_by_id(
+        [int(p) for p in product_ids if str(p).isdigit()]
+    )
     missing_tax = [
         products[line["product_id"]]
         for line in lines

@@ -191,12 +191,18 @@ _PRODUCT_UNITS = prepared(
 )
 
 
+def products_by_id(ids) -> dict[int, Product]:
+    """{id: product} (base unit joined) for the given ids, in one prepared
+    statement; unknown ids are missing from the answer."""
+    return {p.pk: p for p in _PRODUCTS.all(ids=ids)}
+
+
 def products_with_units(ids) -> dict[int, Product]:
     """{id: product} with the base unit and the `units` conversions loaded
     (as `prefetch_related("units")`), in two short statements — for
     documents that price, convert and check their lines. Unknown ids are
     missing from the answer."""
-    products = {p.pk: p for p in _PRODUCTS.all(ids=ids)}
+    products = products_by_id(ids)
     units: dict[int, list] = {pk: [] for pk in products}
     if products:
         for pu in _PRODUCT_UNITS.all(ids=list(products)):

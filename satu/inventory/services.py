@@ -29,6 +29,7 @@ from django.db.models import Exists, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from satu.catalog import queries as catalog_queries
 from satu.catalog.models import Product
 from satu.core import audit, features, numbering, txcache
 from satu.core.errors import (
@@ -1338,7 +1339,7 @@ def reservation_create(*, actor, origin_type, origin_id, lines) -> list:
                 line.get("origin_line_id"),
             )
         )
-    products = {p.pk: p for p in _PRODUCTS.all(ids=[c[0] for c in cleaned])}
+    products = catalog_queries.products_by_id([c[0] for c in cleaned])
     allow_negative = dict(_ALLOW_NEGATIVE.all(ids=[c[1] for c in cleaned]))
     for product_id, warehouse_id, _q, _l in cleaned:
         if product_id not in products:
@@ -1569,15 +1570,10 @@ def _number(warehouse: Warehouse, kind: str, year: int) -> str:
     return f"{prefix}/{year}-{n:04d}"
 
 
-_PRODUCTS = prepared(lambda ids: Product.objects.filter(pk__in=ids))
-
-
 def _clean_lines(lines, *, tracked_ok=True, actor=None) -> list[dict]:
     if not lines:
         raise ValidationFailed(fields={"lines": [_("Add at least one line.")]})
-    products = {
-        p.pk: p for p in _PRODUCTS.all(ids=[int(li["product_id"]) for li in lines])
-    }
+    products = catalog_queries.products_by_id([int(li["product_id"]) for li in lines])
     out = []
     for i, line in enumerate(lines):
         product = products.get(int(line["product_id"]))
@@ -1724,7 +1720,19 @@ def transfer_create(
         created_by_id=_actor_id(actor),
     )
     insert([transfer])
-    lines = [
+    lines = _transfer_lines(transfer, cleaned)
+    insert(lines)
+    audit.record(actor=actor, subject=transfer, action="created")
+    if done:
+        if not actor.has_perm("inventory.change_transfer"):
+            raise PermissionDenied()
+        return _transfer_done(actor, transfer, lines, None, None)
+    return transfer
+
+
+def _transfer_lines(transfer: Transfer, cleaned: list[dict]) -> list[TransferLine]:
+    """Unsaved lines of `transfer` from `_clean_lines`' output."""
+    return [
         TransferLine(
             transfer=transfer,
             product=c["product"],
@@ -1735,13 +1743,6 @@ def transfer_create(
         )
         for c in cleaned
     ]
-    insert(lines)
-    audit.record(actor=actor, subject=transfer, action="created")
-    if done:
-        if not actor.has_perm("inventory.change_transfer"):
-            raise PermissionDenied()
-        return _transfer_done(actor, transfer, lines, None, None)
-    return transfer
 
 
 def _locked_transfer(transfer_id, version) -> Transfer:
@@ -1801,19 +1802,7 @@ def transfer_update(
     if lines is not None:
         cleaned = _clean_lines(lines, actor=actor)
         transfer.lines.all().delete()
-        TransferLine.objects.bulk_create(
-            [
-                TransferLine(
-                    transfer=transfer,
-                    product=c["product"],
-                    quantity=c["quantity"],
-                    lot=c["lot"],
-                    origin_line_id=c["origin_line_id"],
-                    unit_cost=c["unit_cost"],
-                )
-                for c in cleaned
-            ]
-        )
+        insert(_transfer_lines(transfer, cleaned))
     if scheduled_date is not _UNSET:
         transfer.scheduled_date = scheduled_date
     if reference is not None:

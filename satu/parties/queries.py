@@ -106,6 +106,19 @@ def scoped(filters: dict, scope, owner_path: str = "owner_id") -> dict:
     return filters if scope is None else {**filters, owner_path: scope}
 
 
+_CLIENT = prepared(lambda pk, scope: Client.objects.filter(**scoped({"pk": pk}, scope)))
+
+
+def visible_client(actor, client_id) -> Client | None:
+    """The client `client_id` if `actor` may see it (`clients_visible_to`;
+    actor None: the system, sees every client), else None — also for an id
+    that is not a number. One prepared statement (documents' hot path)."""
+    scope = None if actor is None else client_scope(actor)
+    if scope is False or not str(client_id).isdigit():
+        return None
+    return _CLIENT.first(pk=int(client_id), scope=scope)
+
+
 def client_list(
     *,
     actor,

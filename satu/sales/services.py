@@ -50,7 +50,7 @@ from satu.inventory import services as inventory_services
 from satu.inventory.errors import LotRequired
 from satu.parties import queries as parties_queries
 from satu.parties import services as parties_services
-from satu.parties.models import Client, ClientGroup
+from satu.parties.models import ClientGroup
 from satu.sales import locks
 from satu.sales.errors import (
     BadState,
@@ -559,8 +559,7 @@ def _client(actor, client_id):
         pk = int(client_id)
     except (TypeError, ValueError):
         raise NotFound(_("Client not found.")) from None
-    scope = parties_queries.client_scope(actor)
-    client = None if scope is False else _CLIENT.first(pk=pk, scope=scope)
+    client = parties_queries.visible_client(actor, pk) if actor is not None else None
     if client is None:
         raise NotFound(_("Client not found."))
     # As prefetch_related("groups") would (catalog.queries.client_group_ids).
@@ -568,9 +567,6 @@ def _client(actor, client_id):
     return client
 
 
-_CLIENT = prepared(
-    lambda pk, scope: Client.objects.filter(**parties_queries.scoped({"pk": pk}, scope))
-)
 _CLIENT_GROUPS = prepared(
     lambda client_id: ClientGroup.objects.filter(clients__pk=client_id)
 )

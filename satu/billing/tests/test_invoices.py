@@ -142,6 +142,21 @@ def test_bad_lines_name_each_field(accountant, company, customer):
     assert Invoice.objects.count() == 0
 
 
+@pytest.mark.parametrize("company_id", ["abc", 999_999])
+def test_unknown_company_is_a_field_error(accountant, company, customer, company_id):
+    with pytest.raises(ValidationFailed) as caught:
+        services.invoice_create(
+            actor=accountant,
+            kind="customer_invoice",
+            currency="IDR",
+            client_id=customer.pk,
+            company_id=company_id,
+            lines=[{"description": "Goods", "quantity": 1, "unit_price": 10}],
+        )
+    assert set(caught.value.fields) == {"company_id"}
+    assert Invoice.objects.count() == 0
+
+
 def test_posting_numbers_per_company_kind_and_year_without_gaps(
     accountant,
     company,
