@@ -108,6 +108,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'satu.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend with cached placeholder conversion (satu/core/backends).
+    DATABASES["default"]["ENGINE"] = "satu.core.backends.sqlite3"
+    # Tests in memory, as Django does for its own SQLite engine name (which
+    # pytest-django recognises by that name only).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,

@@ -281,14 +281,23 @@ class StockMove(models.Model):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the (product, -id) index below serves every
+    # lookup by product, and a move insert maintains one index fewer.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     quantity = QuantityField(_("quantity"))
     source = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     destination = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="+"
     )
     lot = models.ForeignKey(
-        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Lot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # partial index in Meta
     )
     state = models.CharField(max_length=10, choices=State.choices, default="draft")
     unit_cost = AmountField(default=0)
@@ -297,7 +306,12 @@ class StockMove(models.Model):
     origin_id = models.BigIntegerField(null=True, blank=True)
     origin_line_id = models.BigIntegerField(null=True, blank=True)
     transfer = models.ForeignKey(
-        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="moves"
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="moves",
+        db_index=False,  # partial index in Meta
     )
     transfer_line = models.ForeignKey(
         TransferLine,
@@ -305,6 +319,7 @@ class StockMove(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="moves",
+        db_index=False,  # partial index in Meta
     )
     reference = models.CharField(max_length=100, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
@@ -323,9 +338,31 @@ class StockMove(models.Model):
                 condition=Q(quantity__gt=0), name="inventory_move_qty_pos"
             )
         ]
+        # Optional references are indexed where set only (partial indexes):
+        # a lookup by value uses them, and a plain move — most of them —
+        # maintains four index entries fewer when it is inserted.
         indexes = [
             models.Index(fields=["product", "-id"]),
-            models.Index(fields=["origin_type", "origin_id"]),
+            models.Index(
+                fields=["origin_type", "origin_id"],
+                condition=Q(origin_id__isnull=False),
+                name="inventory_move_origin",
+            ),
+            models.Index(
+                fields=["lot"],
+                condition=Q(lot__isnull=False),
+                name="inventory_move_lot",
+            ),
+            models.Index(
+                fields=["transfer"],
+                condition=Q(transfer__isnull=False),
+                name="inventory_move_transfer",
+            ),
+            models.Index(
+                fields=["transfer_line"],
+                condition=Q(transfer_line__isnull=False),
+                name="inventory_move_tline",
+            ),
         ]
 
     def __str__(self) -> str:

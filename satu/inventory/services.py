@@ -135,16 +135,22 @@ def _atomic_retry(fn):
             if getattr(_joined, "on", False):
                 return joined_fn(*args, **kwargs)
             return atomic_fn(*args, **kwargs)
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                return atomic_fn(*args, **kwargs)
-            except OperationalError as exc:
-                if attempt == MAX_ATTEMPTS - 1 or not _retryable(exc):
-                    raise
-                time.sleep(0.005 * (2**attempt) * (1 + (time.monotonic_ns() % 7) / 7))
-        raise AssertionError("unreachable")
+        return _retried(atomic_fn, *args, **kwargs)
 
     return wrapper
+
+
+def _retried(fn, *args, **kwargs):
+    """fn(), called again on serialisation failure / deadlock (jittered
+    back-off, 6 attempts). Only for a call that owns its transaction."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return fn(*args, **kwargs)
+        except OperationalError as exc:
+            if attempt == MAX_ATTEMPTS - 1 or not _retryable(exc):
+                raise
+            time.sleep(0.005 * (2**attempt) * (1 + (time.monotonic_ns() % 7) / 7))
+    raise AssertionError("unreachable")
 
 
 def _begin(actor, perm: str) -> None:
@@ -1247,7 +1253,6 @@ def _move_subjects(product_id, source_id, destination_id, *, lock: bool = False)
     )
 
 
-@_atomic_retry
 def stock_move_post(
     *,
     actor,
@@ -1276,6 +1281,11 @@ def stock_move_post(
     average or by consuming FIFO layers. The move itself is the audit record
     (created_by, done_at; moves are never edited).
 
+    On PostgreSQL a plain move (no lot, moving average, existing balance
+    rows, no stock going negative) is posted by one statement, the function
+    `inventory_move_post` (ADR 015); everything else, and whatever that
+    function declines, takes the general path (`_post`).
+
     Raises InvalidQuantity, InsufficientStock (source would go negative and
     its warehouse forbids it), LotRequired, SerialQuantity, InvalidLocation,
     NotStockable, NotFound, PermissionDenied.
@@ -1284,10 +1294,30 @@ def stock_move_post(
         raise PermissionDenied()
     qty = clean_quantity(quantity)
     cost = None if unit_cost in (None, "") else _clean_cost(unit_cost)
+    try:
+        ids = (int(product_id), int(source_id), int(destination_id))
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    origin = {
+        "origin_type": _text(origin_type)[:40],
+        "origin_id": origin_id,
+        "origin_line_id": origin_line_id,
+        "reference": _text(reference)[:100],
+    }
+    if connection.vendor == "postgresql" and not (lot_id or lot_code or lot_expires_on):
+        move = _move_post_in_one(actor, ids, qty, cost, origin)
+        if move is not None:
+            return move
+    return _move_post(actor, ids, qty, cost, origin, lot_id, lot_code, lot_expires_on)
+
+
+@_atomic_retry
+def _move_post(actor, ids, qty, cost, origin, lot_id, lot_code, lot_expires_on):
+    """stock_move_post's general path (after its checks)."""
     # Without a lot, the balances to lock are known from the ids alone:
     # read and locked with the subjects (one statement fewer).
     product, source, destination, balances = _move_subjects(
-        product_id, source_id, destination_id, lock=not (lot_id or lot_code)
+        *ids, lock=not (lot_id or lot_code)
     )
     expires = _clean_lot_expiry(lot_expires_on, product)
     lot = None
@@ -1300,12 +1330,81 @@ def stock_move_post(
         destination=destination,
         lot=lot,
         unit_cost=cost,
-        origin_type=_text(origin_type)[:40],
-        origin_id=origin_id,
-        origin_line_id=origin_line_id,
-        reference=_text(reference)[:100],
+        **origin,
     )
     return _post(actor, [spec], locked=balances)[0]
+
+
+MOVE_POST_SQL = (
+    "SELECT move_id, move_unit_cost, move_value FROM inventory_move_post("
+    "%s::bigint, %s::numeric, %s::bigint, %s::bigint, %s::numeric, %s::text, "
+    "%s::bigint, %s::bigint, %s::text, %s::timestamptz, %s::bigint, %s::boolean)"
+)
+
+
+def _move_post_in_one(actor, ids, qty, cost, origin) -> StockMove | None:
+    """PostgreSQL: post a plain move in one statement — in autocommit, one
+    round trip with its commit — through `inventory_move_post` (migration
+    inventory 0003, ADR 015), which computes what `_post` would for it.
+    None when the function declined (it wrote nothing): the caller takes the
+    general path, which raises the right error or handles the case."""
+    now = timezone.now()
+    actor_id = _actor_id(actor)
+    params = [
+        ids[0],
+        qty,
+        ids[1],
+        ids[2],
+        cost,
+        origin["origin_type"],
+        origin["origin_id"],
+        origin["origin_line_id"],
+        origin["reference"],
+        now,
+        actor_id,
+        features.get("inventory").default,
+    ]
+
+    def call():
+        with connection.cursor() as cursor:
+            cursor.execute(MOVE_POST_SQL, params)
+            return cursor.fetchone()
+
+    if _in_transaction():
+        # Inside a caller's transaction: a savepoint of its own, as every
+        # service here (none in a `joined()` block).
+        with transaction.atomic(savepoint=not getattr(_joined, "on", False)):
+            row = call()
+    else:
+        row = _retried(call)
+    if row is None:
+        return None
+    move = _new_move(
+        id=row[0],
+        product_id=ids[0],
+        quantity=qty,
+        source_id=ids[1],
+        destination_id=ids[2],
+        lot_id=None,
+        unit_cost=row[1],
+        value=row[2],
+        transfer_id=None,
+        transfer_line_id=None,
+        done_at=now,
+        created_by_id=actor_id,
+        **origin,
+    )
+    publish_on_commit(
+        StockMovePosted(
+            move_id=move.pk,
+            product_id=move.product_id,
+            quantity=move.quantity,
+            source_id=move.source_id,
+            destination_id=move.destination_id,
+            value=move.value,
+        )
+    )
+    return move
 
 
 # ---------------------------------------------------------- reservations

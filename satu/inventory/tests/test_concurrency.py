@@ -131,3 +131,42 @@ def test_reservations_race_for_the_last_units(keeper):
         r.quantity for r in Reservation.objects.filter(product=product)
     ) == Decimal(5)
     assert check_inventory() == []
+
+
+def test_plain_moves_race_both_ways_between_warehouses(keeper):
+    """Moves wh → wh2 and wh2 → wh lock both levels: in pk order, whichever
+    way they go (one statement each, `inventory_move_post`), so none
+    deadlocks; issues race for the last units of wh."""
+    wh, wh2 = make_warehouse(keeper, "GDG"), make_warehouse(keeper, "OUT")
+    product = make_product()
+    receive(keeper, wh, product, 10)
+    receive(keeper, wh2, product, 100)
+    customer = queries.virtual_location("customer").pk
+
+    def work(i):
+        routes = [
+            (wh.stock_location_id, customer),
+            (wh.stock_location_id, wh2.stock_location_id),
+            (wh2.stock_location_id, wh.stock_location_id),
+            (wh.stock_location_id, customer),
+        ]
+        source, destination = routes[i % 4]
+        services.stock_move_post(
+            actor=keeper,
+            product_id=product.pk,
+            quantity=2,
+            source_id=source,
+            destination_id=destination,
+        )
+
+    outcomes = race(work)
+    assert set(outcomes) <= {"ok", "short"}, outcomes
+    on_hand = {
+        level.warehouse_id: level.on_hand
+        for level in StockLevel.objects.filter(product=product)
+    }
+    assert on_hand[wh.pk] >= 0
+    assert on_hand[wh.pk] + on_hand[wh2.pk] == 110 - 2 * (
+        StockMove.objects.filter(product=product, destination_id=customer).count()
+    )
+    assert check_inventory() == []

@@ -176,8 +176,8 @@ def test_stock_move_post_query_budget(keeper, wh, product):
         )
     # savepoint; product + locations + toggle with the quant and level
     # locks; two updates; the move insert; release savepoint. PostgreSQL
-    # writes the balances with the insert in one statement.
-    expected = 4 if connection.vendor == "postgresql" else 6
+    # posts a plain move with one call of inventory_move_post (ADR 015).
+    expected = 3 if connection.vendor == "postgresql" else 6
     assert len(ctx.captured_queries) == expected, [
         q["sql"] for q in ctx.captured_queries
     ]
