@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from satu.catalog.errors import InexactConversion, NoPrice, UnknownUnit
@@ -25,7 +26,7 @@ from satu.catalog.models import (
     ProductUnit,
     Unit,
 )
-from satu.core import custom_fields
+from satu.core import custom_fields, txcache
 from satu.core.errors import DomainError, NotFound, ValidationFailed
 from satu.core.fields import QUANTITY_PLACES
 from satu.core.money import currency_valid, money_round
@@ -191,24 +192,63 @@ _PRODUCT_UNITS = prepared(
 )
 
 
+_TX_PRODUCTS = "catalog.products"
+
+
 def products_by_id(ids) -> dict[int, Product]:
     """{id: product} (base unit joined) for the given ids, in one prepared
-    statement; unknown ids are missing from the answer."""
-    return {p.pk: p for p in _PRODUCTS.all(ids=ids)}
+    statement; unknown ids are missing from the answer. Inside a transaction
+    a product already read in it (here or handed to `remember_products`)
+    is not read again (`satu.core.txcache`; product, unit and conversion
+    writes forget them): the order's steps read their products once, not
+    once per domain they call."""
+    known = txcache.cached(_TX_PRODUCTS, dict)
+    missing = [pk for pk in ids if pk not in known]
+    if missing:
+        for product in _PRODUCTS.all(ids=missing):
+            known[product.pk] = product
+    return {pk: known[pk] for pk in ids if pk in known}
+
+
+def remember_products(products) -> None:
+    """Products this transaction read with their base unit (joined to a
+    document's lines, say): `products_by_id` answers from them."""
+    known = txcache.cached(_TX_PRODUCTS, dict)
+    for product in products:
+        known.setdefault(product.pk, product)
+
+
+def _forget_products(**_kwargs) -> None:
+    txcache.forget(_TX_PRODUCTS)
+
+
+for _model in (Product, ProductUnit, Unit):
+    post_save.connect(
+        _forget_products, sender=_model, dispatch_uid=f"tx.{_model.__name__}"
+    )
+    post_delete.connect(
+        _forget_products, sender=_model, dispatch_uid=f"tx.{_model.__name__}"
+    )
 
 
 def products_with_units(ids) -> dict[int, Product]:
     """{id: product} with the base unit and the `units` conversions loaded
-    (as `prefetch_related("units")`), in two short statements — for
-    documents that price, convert and check their lines. Unknown ids are
-    missing from the answer."""
+    (as `prefetch_related("units")`), in two short statements (fewer when
+    the transaction has read them already) — for documents that price,
+    convert and check their lines. Unknown ids are missing from the
+    answer."""
     products = products_by_id(ids)
-    units: dict[int, list] = {pk: [] for pk in products}
-    if products:
-        for pu in _PRODUCT_UNITS.all(ids=list(products)):
+    need = [
+        pk
+        for pk, product in products.items()
+        if "units" not in getattr(product, "_prefetched_objects_cache", {})
+    ]
+    if need:
+        units: dict[int, list] = {pk: [] for pk in need}
+        for pu in _PRODUCT_UNITS.all(ids=need):
             units[pu.product_id].append(pu)
-    for pk, product in products.items():
-        product._prefetched_objects_cache = {"units": units[pk]}
+        for pk in need:
+            products[pk]._prefetched_objects_cache = {"units": units[pk]}
     return products
 
 

@@ -7,11 +7,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, F, Q, Sum, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from satu.catalog.models import Product
 from satu.core.errors import NotFound
+from satu.core.fields import QuantityField
 from satu.core.prepared import prepared
 from satu.inventory.models import (
     InventoryCount,
@@ -91,6 +93,43 @@ def stock_availability(*, product_ids, warehouse_id=None) -> dict[int, Availabil
             incoming=incoming.get(pid) or ZERO,
         )
     return out
+
+
+def projected_stock_annotations(
+    product_ref: str = "product_id", warehouse_ref: str = "warehouse_id"
+) -> dict:
+    """Annotations for rows that name a product and a warehouse (reorder
+    points, say): `on_hand_q`, `reserved_q` and `incoming_q` (open receipts
+    and internal transfers into that warehouse), zero when there is none —
+    subqueries of the same statement, no query per row."""
+    level = StockLevel.objects.filter(
+        product_id=OuterRef(product_ref), warehouse_id=OuterRef(warehouse_ref)
+    )
+    incoming = (
+        TransferLine.objects.filter(
+            product_id=OuterRef(product_ref), transfer__state__in=OPEN_STATES
+        )
+        .filter(
+            Q(transfer__kind="receipt", transfer__warehouse_id=OuterRef(warehouse_ref))
+            | Q(
+                transfer__kind="internal",
+                transfer__destination_warehouse_id=OuterRef(warehouse_ref),
+            )
+        )
+        .values("product_id")
+        .annotate(q=Sum("quantity"))
+        .values("q")
+    )
+    qty = QuantityField()
+    return {
+        "on_hand_q": Coalesce(
+            Subquery(level.values("on_hand")[:1]), Value(ZERO), output_field=qty
+        ),
+        "reserved_q": Coalesce(
+            Subquery(level.values("reserved")[:1]), Value(ZERO), output_field=qty
+        ),
+        "incoming_q": Coalesce(Subquery(incoming), Value(ZERO), output_field=qty),
+    }
 
 
 def stock_available(*, product_id, warehouse_id=None) -> Decimal:

@@ -921,17 +921,22 @@ def _post(
             layer.move_id = move.pk
         CostLayer.objects.bulk_create([layer for _m, layer in layer_new])
     for move in moves:
-        publish_on_commit(
-            StockMovePosted(
-                move_id=move.pk,
-                product_id=move.product_id,
-                quantity=move.quantity,
-                source_id=move.source_id,
-                destination_id=move.destination_id,
-                value=move.value,
-            )
-        )
+        _announce(move)
     return moves
+
+
+def _announce(move: StockMove) -> None:
+    """StockMovePosted, delivered once the transaction commits."""
+    publish_on_commit(
+        StockMovePosted(
+            move_id=move.pk,
+            product_id=move.product_id,
+            quantity=move.quantity,
+            source_id=move.source_id,
+            destination_id=move.destination_id,
+            value=move.value,
+        )
+    )
 
 
 @dataclass
@@ -1394,16 +1399,7 @@ def _move_post_in_one(actor, ids, qty, cost, origin) -> StockMove | None:
         created_by_id=actor_id,
         **origin,
     )
-    publish_on_commit(
-        StockMovePosted(
-            move_id=move.pk,
-            product_id=move.product_id,
-            quantity=move.quantity,
-            source_id=move.source_id,
-            destination_id=move.destination_id,
-            value=move.value,
-        )
-    )
+    _announce(move)
     return move
 
 

@@ -73,11 +73,11 @@ class PurchaseOrderForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from satu.billing.models import Contract
+        from satu.billing import queries as billing
 
         self.fields["warehouse"].queryset = _warehouses()
-        self.fields["contract"].queryset = Contract.objects.filter(
-            kind=Contract.Kind.PURCHASE, state=Contract.State.ACTIVE
+        self.fields["contract"].queryset = billing.contract_list(
+            actor=None, kind="purchase", state="active"
         ).order_by("number")
 
     def service_kwargs(self) -> dict:

@@ -19,8 +19,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -409,8 +407,7 @@ def reorder_proposals(
     (2) the valid supplier prices of those products. `include_covered`
     keeps points that need nothing (quantity 0) — used when creating orders
     from a selection. `actor` (optional) applies the record rule."""
-    from satu.inventory.models import StockLevel, TransferLine
-    from satu.inventory.queries import OPEN_STATES
+    from satu.inventory import queries as inv
     from satu.purchasing.services import round_up
 
     on_date = on_date or timezone.localdate()
@@ -419,39 +416,10 @@ def reorder_proposals(
         if actor is not None
         else ReorderPoint.objects.all()
     )
-    level = StockLevel.objects.filter(
-        product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id")
-    )
-    incoming = (
-        TransferLine.objects.filter(
-            product_id=OuterRef("product_id"), transfer__state__in=OPEN_STATES
-        )
-        .filter(
-            Q(
-                transfer__kind="receipt",
-                transfer__warehouse_id=OuterRef("warehouse_id"),
-            )
-            | Q(
-                transfer__kind="internal",
-                transfer__destination_warehouse_id=OuterRef("warehouse_id"),
-            )
-        )
-        .values("product_id")
-        .annotate(q=Sum("quantity"))
-        .values("q")
-    )
     qs = (
         base.filter(is_active=True)
         .select_related("product", "warehouse", "preferred_supplier")
-        .annotate(
-            on_hand_q=Coalesce(
-                Subquery(level.values("on_hand")[:1]), Value(ZERO), output_field=QTY
-            ),
-            reserved_q=Coalesce(
-                Subquery(level.values("reserved")[:1]), Value(ZERO), output_field=QTY
-            ),
-            incoming_q=Coalesce(Subquery(incoming), Value(ZERO), output_field=QTY),
-        )
+        .annotate(**inv.projected_stock_annotations())
         .annotate(projected_q=F("on_hand_q") - F("reserved_q") + F("incoming_q"))
     )
     if not include_covered:

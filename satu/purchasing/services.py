@@ -156,13 +156,13 @@ def _product(product_id, field="product_id") -> Product:
 
 
 def _warehouse(warehouse_id):
-    from satu.inventory.models import Warehouse
+    from satu.inventory import queries as inv
 
     try:
-        wh = Warehouse.objects.filter(pk=int(warehouse_id), is_active=True).first()
-    except (TypeError, ValueError):
+        wh = inv.warehouse_get(warehouse_id=int(warehouse_id))
+    except (TypeError, ValueError, NotFound):
         wh = None
-    if wh is None:
+    if wh is None or not wh.is_active:
         raise ValidationFailed(fields={"warehouse_id": [_("Pick a warehouse.")]})
     return wh
 
@@ -307,18 +307,17 @@ def _contract(contract_id, supplier: Counterparty, currency: str | None):
     """The purchase contract, checked against the supplier and currency."""
     if not contract_id:
         return None
-    from satu.billing.models import Contract
+    from satu.billing import queries as billing
 
     try:
-        contract = Contract.objects.filter(pk=int(contract_id)).first()
+        contract = (
+            billing.contract_list(actor=None, kind="purchase", state="active")
+            .filter(pk=int(contract_id), counterparty_id=supplier.pk)
+            .first()
+        )
     except (TypeError, ValueError):
         contract = None
-    if (
-        contract is None
-        or contract.kind != Contract.Kind.PURCHASE
-        or contract.counterparty_id != supplier.pk
-        or contract.state != Contract.State.ACTIVE
-    ):
+    if contract is None:
         raise InvalidContract(fields={"contract_id": [InvalidContract.default_message]})
     if currency and contract.currency != currency:
         raise CurrencyMismatch(

@@ -13,6 +13,7 @@ from django.db.models import (
     BooleanField,
     Case,
     DateField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -25,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from satu.catalog.models import KitComponent
 from satu.core.errors import NotFound
 from satu.core.money import currency_precision, money_round
 from satu.parties.queries import client_scope, clients_visible_to, company_default
@@ -203,12 +205,17 @@ DELIVERY_SORTS = {"delivery": False, "-delivery": True}
 def _next_delivery_date() -> Subquery:
     """The earliest delivery date (the line's, else the order's) of the
     order's lines still to ship: goods and kits not fully shipped (service
-    lines are never shipped). NULL when none of them has a date."""
+    lines are never shipped, nor kits whose components are all services).
+    NULL when none of them has a date."""
+    stocked_component = KitComponent.objects.filter(
+        kit_id=OuterRef("product_id"), component__kind="goods"
+    )
     return Subquery(
         SalesOrderLine.objects.filter(
             order_id=OuterRef("pk"), shipped_quantity__lt=F("quantity")
         )
         .exclude(product__kind="service")
+        .exclude(Q(product__kind="kit") & ~Exists(stocked_component))
         .annotate(
             due=Coalesce(
                 "delivery_date", OuterRef("delivery_date"), output_field=DateField()

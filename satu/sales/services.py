@@ -1093,7 +1093,7 @@ _ORDER_FOR_UPDATE = prepared(
 )
 _ORDER_LINES = prepared(
     lambda order_id: SalesOrderLine.objects.filter(order_id=order_id).select_related(
-        "product"
+        "product__base_unit"
     )
 )
 
@@ -1117,6 +1117,9 @@ def _order_lines(order: SalesOrder) -> list[SalesOrderLine]:
     cache = SalesOrderLine.order.field.set_cached_value
     for line in lines:
         cache(line, order)
+    # Reservations, deliveries and invoices of this step need the same
+    # products: they need not read them again.
+    catalog_queries.remember_products(line.product for line in lines)
     return lines
 
 

@@ -329,10 +329,10 @@ def test_next_delivery_date_is_the_earliest_still_to_ship(manager, orders):
     assert order.late is True and order.next_delivery_date == _days(-1)
 
 
-def test_service_lines_are_never_late(manager, world):
-    service = make_product(sku="SRV", name="Installation", kind="service")
+def _order_with_an_overdue_line(actor, world, product):
+    """Goods due in 3 days and a line of `product` due 5 days ago; confirmed."""
     order = services.sales_order_create(
-        actor=manager,
+        actor=actor,
         client_id=world["client"].pk,
         order_date=_days(-10),
         delivery_date=_days(3),
@@ -340,16 +340,40 @@ def test_service_lines_are_never_late(manager, world):
         lines=[
             {"product_id": world["products"][0].pk, "quantity": 1},
             {
-                "product_id": service.pk,
+                "product_id": product.pk,
                 "quantity": 1,
                 "unit_price": "5",
                 "delivery_date": _days(-5),
             },
         ],
     )
-    services.sales_order_confirm(actor=manager, order_id=order.pk)
-    order = queries.sales_order_get(actor=manager, order_id=order.pk)
+    services.sales_order_confirm(actor=actor, order_id=order.pk)
+    return queries.sales_order_get(actor=actor, order_id=order.pk)
+
+
+def test_service_lines_are_never_late(manager, world):
+    service = make_product(sku="SRV", name="Installation", kind="service")
+    order = _order_with_an_overdue_line(manager, world, service)
     assert order.late is False and order.next_delivery_date == _days(3)
+
+
+def test_kits_of_services_only_are_never_late(manager, world):
+    """A kit whose components are all services is delivered like a service:
+    its date does not make the order late; a kit with goods does."""
+    from satu.catalog.models import KitComponent
+
+    service = make_product(sku="SRV", name="Installation", kind="service")
+    setup = make_product(sku="KSRV", name="Setup pack", kind="kit")
+    KitComponent.objects.create(kit=setup, component=service, quantity=1)
+    boxed = make_product(sku="KGDS", name="Boxed pack", kind="kit")
+    KitComponent.objects.create(kit=boxed, component=world["products"][1], quantity=1)
+
+    only_services = _order_with_an_overdue_line(manager, world, setup)
+    assert only_services.late is False
+    assert only_services.next_delivery_date == _days(3)
+    with_goods = _order_with_an_overdue_line(manager, world, boxed)
+    assert with_goods.late is True
+    assert with_goods.next_delivery_date == _days(-5)
 
 
 def test_late_depends_on_today(manager, orders):
