@@ -69,7 +69,8 @@ def diff(before: dict, after: dict) -> dict:
 
 
 def record(*, actor, subject: models.Model, action: str, changes: dict | None = None):
-    """Append an audit entry for `subject`. Call inside the writing transaction."""
+    """Append an audit entry for `subject`. Call inside the writing transaction
+    (inside `prepared.deferred_inserts()` it is written when that block ends)."""
     entry = AuditEntry(
         actor=actor if actor is not None and actor.pk else None,
         action=action,
@@ -78,7 +79,7 @@ def record(*, actor, subject: models.Model, action: str, changes: dict | None = 
         object_repr=str(subject)[:255],
         changes=_plain(changes or {}),
     )
-    prepared.insert([entry])
+    prepared.insert_later(entry)
     return entry
 
 

@@ -36,8 +36,10 @@ database has it) and, as with the ORM, needs a transaction.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -323,6 +325,45 @@ def insert(objs, *, using: str = DEFAULT_DB_ALIAS) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+_deferred = threading.local()
+
+
+@contextlib.contextmanager
+def deferred_inserts():
+    """Inside the block, `insert_later` queues its rows; the outermost block
+    writes them when it ends, one multi-row INSERT per model, in the order
+    queued (audit and timeline rows of a document step: two statements
+    instead of one per row). When the block raises, the queue is dropped
+    (the transaction rolls back anyway). Use it inside the transaction that
+    owns the rows, around code that lets every error propagate — as
+    `inventory.services.joined()`: rows queued by work that a caught error
+    rolled back to a savepoint would still be written. Usable as a
+    decorator; queued rows have no primary key until the block ends."""
+    if getattr(_deferred, "queue", None) is not None:
+        yield
+        return
+    _deferred.queue = queue = []
+    try:
+        yield
+    finally:
+        _deferred.queue = None
+    by_model: dict = {}
+    for obj in queue:
+        by_model.setdefault(type(obj), []).append(obj)
+    for objs in by_model.values():
+        insert(objs)
+
+
+def insert_later(obj) -> None:
+    """`insert([obj])` now, or at the end of the `deferred_inserts()` block
+    this runs in."""
+    queue = getattr(_deferred, "queue", None)
+    if queue is None:
+        insert([obj])
+    else:
+        queue.append(obj)
 
 
 def update(obj, fields, *, using: str = DEFAULT_DB_ALIAS) -> int:

@@ -216,7 +216,8 @@ def timeline_record(
     at=None,
     data: dict | None = None,
 ) -> TimelineEntry:
-    """Append an event to a client's timeline (call inside your transaction)."""
+    """Append an event to a client's timeline (call inside your transaction;
+    inside `prepared.deferred_inserts()` it is written when that block ends)."""
     entry = TimelineEntry(
         client_id=client_id,
         kind=kind,
@@ -228,7 +229,7 @@ def timeline_record(
         at=at or timezone.now(),
         data=data or {},
     )
-    prepared.insert([entry])
+    prepared.insert_later(entry)
     return entry
 
 

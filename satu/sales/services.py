@@ -44,7 +44,7 @@ from satu.core.errors import (
 )
 from satu.core.events import publish_on_commit
 from satu.core.money import currency_precision, fits_currency, money_round
-from satu.core.prepared import insert, prepared, update
+from satu.core.prepared import deferred_inserts, insert, prepared, update
 from satu.inventory import queries as inventory_queries
 from satu.inventory import services as inventory_services
 from satu.inventory.errors import LotRequired
@@ -1380,6 +1380,7 @@ def _components_rows(line, qty_base: Decimal, kits: dict) -> list[dict]:
 
 
 @transaction.atomic
+@deferred_inserts()
 def sales_order_confirm(
     *,
     actor,
@@ -1610,6 +1611,7 @@ def _refresh(
 
 
 @transaction.atomic
+@deferred_inserts()
 def sales_order_ship(
     *,
     actor,
@@ -1823,6 +1825,7 @@ def sales_order_refresh(*, order_id) -> None:
 
 
 @transaction.atomic
+@deferred_inserts()
 def sales_order_invoice(
     *, actor, order_id, quantities: dict | None = None, post: bool = True, version=None
 ):

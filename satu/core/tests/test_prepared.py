@@ -222,3 +222,47 @@ def test_models_with_save_receivers_are_refused():
     # FeatureToggle has post_save receivers (the feature cache).
     with pytest.raises(ImproperlyConfigured, match="signal receivers"):
         prep.insert([FeatureToggle(code="prep-y", enabled=True)])
+
+
+def test_deferred_inserts_write_once_per_model_at_the_end(django_user_model):
+    from satu.core import audit
+    from satu.parties.models import Client
+    from satu.parties.services import timeline_record
+
+    actor = django_user_model.objects.create_user("deferred")
+    client = Client.objects.create(name="Deferred Ltd")
+    before = AuditEntry.objects.count()
+    with CaptureQueriesContext(connection) as ctx:
+        with prep.deferred_inserts():
+            first = audit.record(actor=actor, subject=client, action="one")
+            with prep.deferred_inserts():  # nested: the outer block writes
+                audit.record(actor=actor, subject=client, action="two")
+            timeline_record(client_id=client.pk, kind="test.deferred", summary="x")
+            audit.record(actor=actor, subject=client, action="three")
+            assert first.pk is None and AuditEntry.objects.count() == before
+            queued = len(ctx.captured_queries)
+    inserts = [q["sql"] for q in ctx.captured_queries[queued:]]
+    assert len(inserts) == 2 and all(q.startswith("INSERT") for q in inserts)
+    assert first.pk is not None
+    actions = list(
+        AuditEntry.objects.filter(object_id=client.pk)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions[-3:] == ["one", "two", "three"]  # in the order recorded
+
+
+def test_deferred_inserts_are_dropped_when_the_block_fails(django_user_model):
+    from satu.core import audit
+    from satu.parties.models import Client
+
+    actor = django_user_model.objects.create_user("dropped")
+    client = Client.objects.create(name="Dropped Ltd")
+    before = AuditEntry.objects.count()
+    with pytest.raises(RuntimeError), prep.deferred_inserts():
+        audit.record(actor=actor, subject=client, action="lost")
+        raise RuntimeError("step failed")
+    assert AuditEntry.objects.count() == before
+    # Outside a block rows are written at once.
+    entry = audit.record(actor=actor, subject=client, action="now")
+    assert entry.pk is not None and AuditEntry.objects.count() == before + 1
