@@ -1209,18 +1209,16 @@ def _subjects_and_balances_sql(vendor: str) -> str:
     )
 
 
-def _move_subjects(product_id, source_id, destination_id, *, lock: bool = False):
+def _move_subjects(ids: tuple[int, int, int], *, lock: bool = False):
     """Product and both locations (with their warehouse's negative-stock
     rule) and the module's toggle, in one statement (the posting hot path
     does `_begin` this way). With `lock` (a move without lot) the same
     statement also reads and locks the move's quants and levels (pk order,
     quants first, as `_post` would): returned as the rows of
     `locks.balance_rows_for_update` for `_post(locked=…)`, else None.
-    Raises FeatureDisabled, NotFound."""
-    try:
-        ids = [int(product_id), int(source_id), int(destination_id)]
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    `ids`: (product, source, destination), ints. Raises FeatureDisabled,
+    NotFound."""
+    ids = list(ids)
     balances = None
     with connection.cursor() as cursor:
         if lock:
@@ -1305,8 +1303,8 @@ def stock_move_post(
         raise NotFound() from None
     origin = {
         "origin_type": _text(origin_type)[:40],
-        "origin_id": origin_id,
-        "origin_line_id": origin_line_id,
+        "origin_id": _origin_id(origin_id, "origin_id"),
+        "origin_line_id": _origin_id(origin_line_id, "origin_line_id"),
         "reference": _text(reference)[:100],
     }
     if connection.vendor == "postgresql" and not (lot_id or lot_code or lot_expires_on):
@@ -1316,13 +1314,23 @@ def stock_move_post(
     return _move_post(actor, ids, qty, cost, origin, lot_id, lot_code, lot_expires_on)
 
 
+def _origin_id(value, field: str) -> int | None:
+    """A document id a move refers to: an integer or nothing."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(fields={field: [_("Enter a whole number.")]}) from None
+
+
 @_atomic_retry
 def _move_post(actor, ids, qty, cost, origin, lot_id, lot_code, lot_expires_on):
     """stock_move_post's general path (after its checks)."""
     # Without a lot, the balances to lock are known from the ids alone:
     # read and locked with the subjects (one statement fewer).
     product, source, destination, balances = _move_subjects(
-        *ids, lock=not (lot_id or lot_code)
+        ids, lock=not (lot_id or lot_code)
     )
     expires = _clean_lot_expiry(lot_expires_on, product)
     lot = None

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from satu.core.errors import PermissionDenied
+from satu.core.errors import PermissionDenied, ValidationFailed
 from satu.inventory import queries, services
 from satu.inventory.errors import (
     InsufficientStock,
@@ -181,3 +181,21 @@ def test_stock_move_post_query_budget(keeper, wh, product):
     assert len(ctx.captured_queries) == expected, [
         q["sql"] for q in ctx.captured_queries
     ]
+
+
+@pytest.mark.parametrize("field", ["origin_id", "origin_line_id"])
+def test_a_non_numeric_origin_is_a_field_error(keeper, wh, product, field):
+    receive(keeper, wh, product, 5)
+    before = state()
+    with pytest.raises(ValidationFailed) as err:
+        services.stock_move_post(
+            actor=keeper,
+            product_id=product.pk,
+            quantity=1,
+            source_id=wh.stock_location_id,
+            destination_id=queries.virtual_location("customer").pk,
+            origin_type="test.doc",
+            **{field: "SO-1"},
+        )
+    assert list(err.value.fields) == [field]
+    assert state() == before
